@@ -1,0 +1,1 @@
+"""Basis-trade knowledge bot: the answering engine and its Discord layer."""

@@ -1,0 +1,1 @@
+"""Load, clean, split, embed and store the corpus (run as `python -m ingest`)."""

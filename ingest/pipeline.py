@@ -1,0 +1,249 @@
+"""Incremental ingestion: load, split, embed what changed, swap the index in.
+
+Chunk ids are content hashes, so an unchanged chunk keeps its id and its
+vector is copied rather than re-embedded; when nothing changed at all the
+model is never loaded.  A new collection is built aside and the pointer is
+flipped at the end, so a run killed half-way leaves the old index serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import store
+from bot.embeddings import count_tokens
+from bot.lexical import tokenize
+from bot.settings import Settings
+from ingest.loaders import Document, LoadError, discover, load
+from ingest.splitter import split_blocks
+
+SPLITTER_VERSION = 1
+
+
+@dataclass
+class Summary:
+    documents: int = 0
+    chunks: int = 0
+    added: int = 0  # documents new to the index
+    updated: int = 0  # documents whose content changed
+    removed: int = 0  # documents no longer in the corpus
+    embedded: int = 0  # chunks whose vectors were computed in this run
+    seconds: float = 0.0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = (
+            f"{self.documents} documents, {self.chunks} chunks: {self.added} added, "
+            f"{self.updated} updated, {self.removed} removed; {self.embedded} chunks embedded "
+            f"in {self.seconds:.2f} s"
+        )
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped"
+        return text
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+@dataclass
+class PreparedChunk:
+    id: str
+    text: str
+    embed_text: str
+    metadata: dict[str, Any]
+
+
+def chunk_id(doc_id: str, section: str, text: str) -> str:
+    return hashlib.sha256(f"{doc_id}\x00{section}\x00{text}".encode()).hexdigest()[:32]
+
+
+def prepare(doc: Document, settings: Settings) -> list[PreparedChunk]:
+    """Split a document and attach the store's metadata schema to every chunk."""
+
+    def counter(texts: list[str]) -> list[int]:
+        return count_tokens(texts, settings.embedding_model)
+
+    out = []
+    for chunk in split_blocks(
+        doc.blocks, counter, settings.chunk_tokens, settings.chunk_overlap_sentences
+    ):
+        heading = chunk.section or doc.title
+        embed_text = f"{heading}\n{chunk.text}"
+        metadata = {
+            "doc_id": doc.doc_id,
+            "title": doc.title,
+            "section": chunk.section,
+            "lang": doc.meta["lang"],
+            "source": doc.meta["source"],
+            "date": doc.meta["date"],
+            "license": doc.meta["license"],
+            "position": chunk.position,
+            "content_hash": hashlib.sha256(chunk.text.encode()).hexdigest()[:16],
+            "tokens": " ".join(tokenize(embed_text)),
+        }
+        out.append(PreparedChunk(chunk_id(doc.doc_id, chunk.section, chunk.text), chunk.text, embed_text, metadata))
+    return out
+
+
+def _manifest(chunks: list[PreparedChunk], settings: Settings) -> str:
+    digest = hashlib.sha256(
+        f"{SPLITTER_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
+        f"{settings.chunk_overlap_sentences}".encode()
+    )
+    for chunk in chunks:
+        digest.update(chunk.id.encode())
+        digest.update(json.dumps(chunk.metadata, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _load_corpus(root: Path, summary: Summary) -> list[Document]:
+    docs = []
+    for path in discover(root):
+        try:
+            docs.append(load(path, root))
+        except LoadError as err:
+            summary.skipped.append({"file": path.relative_to(root).as_posix(), "reason": str(err)})
+        except Exception as err:  # noqa: BLE001 - one bad file must not abort the run
+            summary.skipped.append(
+                {"file": path.relative_to(root).as_posix(), "reason": f"{type(err).__name__}: {err}"}
+            )
+    return docs
+
+
+def run(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    model_factory: Callable[[], Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Bring the index in line with the corpus; see module docstring for guarantees."""
+    started = time.perf_counter()
+    summary = Summary()
+    if not settings.corpus_dir.is_dir():
+        from bot.errors import UserError
+
+        raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
+    docs = _load_corpus(settings.corpus_dir, summary)
+    chunks = [chunk for doc in docs for chunk in prepare(doc, settings)]
+    doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
+    summary.documents, summary.chunks = len(docs), len(chunks)
+
+    client = _connect_for_ingest(settings, rebuild)
+    state = store.IndexState() if rebuild else store.read_state(client, settings)
+    if not rebuild and state.active:
+        store.check_compatible(state, settings)
+    old_docs = state.docs if state.active else {}
+    summary.added = sum(1 for d in doc_hashes if d not in old_docs)
+    summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
+    summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
+
+    manifest = _manifest(chunks, settings)
+    if state.active and state.manifest == manifest and _exists(client, state.active):
+        _drop_orphans(client, settings, keep=state.active)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
+
+    old = _get(client, state.active) if state.active else None
+    reused = _reuse_vectors(old, [c.id for c in chunks])
+    todo = [c for c in chunks if c.id not in reused]
+    name = f"{settings.collection}__{time.strftime('%Y%m%d%H%M%S')}_{hashlib.sha256(manifest.encode()).hexdigest()[:8]}"
+    _drop_if_exists(client, name)
+    new = store.create_chunk_collection(client, name, settings.embedding_model)
+
+    vectors = dict(reused)
+    if todo:
+        from bot.embeddings import encode, load_model
+
+        model = model_factory() if model_factory else load_model(
+            settings.embedding_model, settings.embedding_threads
+        )
+        batch = 64
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            for chunk, vector in zip(part, encode(model, [c.embed_text for c in part])):
+                vectors[chunk.id] = vector
+            summary.embedded += len(part)
+            if progress:
+                progress(summary.embedded, len(todo))
+
+    unique = list({c.id: c for c in chunks}.values())
+    for start in range(0, len(unique), 1000):
+        part = unique[start : start + 1000]
+        new.add(
+            ids=[c.id for c in part],
+            embeddings=[vectors[c.id] for c in part],
+            documents=[c.text for c in part],
+            metadatas=[c.metadata for c in part],
+        )
+    store.write_state(
+        client,
+        settings,
+        store.IndexState(
+            active=name, model=settings.embedding_model, manifest=manifest, docs=doc_hashes
+        ),
+    )
+    _drop_orphans(client, settings, keep=name)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
+    """Open the store; on --rebuild a damaged local directory is cleared first."""
+    from bot.errors import StoreError
+
+    try:
+        client = store.connect(settings, create=True)
+        if rebuild:
+            return client
+        store.read_state(client, settings)
+        return client
+    except StoreError:
+        if not rebuild or settings.chroma_host:
+            raise
+    import shutil
+
+    shutil.rmtree(settings.chroma_path, ignore_errors=True)
+    return store.connect(settings, create=True)
+
+
+def _exists(client: Any, name: str) -> bool:
+    return _get(client, name) is not None
+
+
+def _get(client: Any, name: str) -> Any:
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except Exception:  # noqa: BLE001 - chromadb raises NotFoundError or ValueError by version
+        return None
+
+
+def _drop_if_exists(client: Any, name: str) -> None:
+    if _exists(client, name):
+        client.delete_collection(name)
+
+
+def _reuse_vectors(old: Any, ids: list[str]) -> dict[str, list[float]]:
+    if old is None or not ids:
+        return {}
+    found: dict[str, list[float]] = {}
+    for start in range(0, len(ids), 1000):
+        got = old.get(ids=ids[start : start + 1000], include=["embeddings"])
+        for cid, vector in zip(got["ids"], got["embeddings"]):
+            found[cid] = list(vector)
+    return found
+
+
+def _drop_orphans(client: Any, settings: Settings, keep: str) -> None:
+    """Remove chunk collections left by replaced indexes or killed runs."""
+    prefix = f"{settings.collection}__"
+    for collection in client.list_collections():
+        name = collection if isinstance(collection, str) else collection.name
+        if name.startswith(prefix) and name not in (keep, f"{settings.collection}__meta"):
+            client.delete_collection(name)
