@@ -46,7 +46,7 @@ def _module_class() -> type:
     class USEModule(InputModule):
         """Sentence-transformers input module around the numpy USE forward pass."""
 
-        config_keys = ["threads"]
+        config_keys = ["threads"]  # noqa: RUF012 - the base class declares it a list
 
         def __init__(self, threads: int = 2) -> None:
             super().__init__()

@@ -14,15 +14,13 @@ from bot.text import fold
 
 _WORD = re.compile(r"[a-z][a-z0-9\-']*|\d+(?:\.\d+)?|[\u3400-\u9fff]+")
 _STOP_EN = frozenset(
-    "a an and are as at be by for from how in is it of on or that the this to was what when "
-    "where which who why with do does did these those their there they i me my you your we "
-    "can could would should will about into than then its".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "with", "do", "does", "did", "these", "those", "their", "there", "they", "i", "me", "my", "you", "your", "we", "can", "could", "would", "should", "will", "about", "into", "than", "then", "its"]
 )
-_STOP_ZH = frozenset("的 了 是 在 和 与 及 或 也 都 就 而 被 把 对 吗 呢 吧 啊 什么 怎么 如何 为什么 多少 哪些 这 那 这些 那些 一个 有 会".split())
+_STOP_ZH = frozenset(["的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对", "吗", "呢", "吧", "啊", "什么", "怎么", "如何", "为什么", "多少", "哪些", "这", "那", "这些", "那些", "一个", "有", "会"])
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202
+def _jieba():
     import jieba
 
     jieba.setLogLevel(60)
@@ -31,7 +29,7 @@ def _jieba():  # noqa: ANN202
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # noqa: ANN202
+def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")

@@ -15,10 +15,16 @@ Lang = Literal["zh-Hant", "zh-Hans", "en"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"\s+")
+# A sentence ends at 。！？；!?; (full- or half-width) or at ". " / "… ", keeping
+# closing quotes and brackets with the sentence they close.
+_SENTENCE_END = re.compile(
+    r"""(?<=[。！？；!?;…])[」』”’"）)\]]*\s*"""
+    r"""|(?<=[.])[”’"）)\]]*\s+(?=[A-Z0-9("“「(\u4e00-\u9fff])"""
+)
 
 
 @lru_cache(maxsize=4)
-def _converter(config: str):  # noqa: ANN202 - opencc has no type stubs
+def _converter(config: str):
     import opencc
 
     return opencc.OpenCC(config)
@@ -78,3 +84,15 @@ def to_script(text: str, lang: str) -> str:
     if lang == "zh-Hant":
         return _converter("s2tw").convert(text)
     return text
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if end > start:
+            parts.append(text[start:end].strip())
+            start = end
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_with_progress(settings, rebuild: bool):  # noqa: ANN001, ANN202
+def _run_with_progress(settings, rebuild: bool):
     from rich.progress import Progress
 
     from ingest.pipeline import run

@@ -62,7 +62,7 @@ def _read_text(path: Path) -> str:
         raise LoadError(f"not valid UTF-8 (byte {err.start})") from err
 
 
-def _inline_text(token) -> str:  # noqa: ANN001 - markdown-it Token
+def _inline_text(token) -> str:
     """Plain text of an inline token: markup (**, `, links) dropped, breaks as spaces."""
     parts = []
     for child in token.children or []:

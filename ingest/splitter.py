@@ -11,14 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.text import split_sentences
 from ingest.loaders import Block
 
-# A sentence ends at 。！？；!?; (full- or half-width) or at ". " / "… ", keeping
-# closing quotes and brackets with the sentence they close.
-_SENTENCE_END = re.compile(
-    r"""(?<=[。！？；!?;…])[」』”’"）)\]]*\s*"""
-    r"""|(?<=[.])[”’"）)\]]*\s+(?=[A-Z0-9("“「(\u4e00-\u9fff])"""
-)
 _CLAUSE_END = re.compile(r"(?<=[，、,：:])")
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -29,18 +24,6 @@ class Chunk:
     section: str
     text: str
     position: int
-
-
-def split_sentences(text: str) -> list[str]:
-    parts = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        if end > start:
-            parts.append(text[start:end].strip())
-            start = end
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
 
 
 def _fit(sentence: str, size: int, budget: int, count: TokenCounter) -> list[tuple[str, int]]:

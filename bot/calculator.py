@@ -1,0 +1,610 @@
+"""Safe arithmetic for chat: amounts as people type them, never ``eval``.
+
+Input is first read by a small tokenizer that knows the chat dialect (unit
+suffixes such as 萬/億/m/bn/bp, full-width characters, thousands separators,
+postfix ``%``) and rejects everything else.  It writes a plain Python
+expression made only of numbers, ``+ - * / **``, parentheses and whitelisted
+function calls, which :mod:`simpleeval` then evaluates with every other node
+type switched off.  Every operation is checked so that hostile input (exponent
+bombs, deep nesting, huge literals) fails fast with a :class:`CalcError`.
+
+Percent rule: ``%`` is always a postfix percent (divide by 100), never modulo.
+When an operand follows a percent directly, the two are multiplied, so
+``"10 % 3"`` reads as "10% of 3" = 0.3, and ``"3.5% of 250m"`` = 8,750,000.
+
+Thousands rule: inside a number, a comma followed by exactly three digits and
+then a non-digit is a thousands separator (``"1,000,000"``); any other comma
+separates function arguments.  So ``max(1,000)`` is ``max(1000)``; write
+``max(1, 000)`` to mean two arguments.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import simpleeval
+
+from bot.errors import CalcError
+
+__all__ = [
+    "AMOUNT_PATTERN",
+    "MAX_LENGTH",
+    "CalcResult",
+    "evaluate",
+    "format_number",
+    "parse_amount",
+]
+
+MAX_LENGTH = 200
+MAX_DEPTH = 30
+MAX_MAGNITUDE = 1e100
+MAX_EXPONENT = 1000
+
+CHINESE_UNIT_CHARS = "萬万億亿兆"
+
+# Characters NFKC leaves alone but people type as operators.
+_OPERATOR_MAP = str.maketrans(
+    {
+        "−": "-",  # minus sign
+        "–": "-",  # en dash
+        "—": "-",  # em dash
+        "×": "*",
+        "✕": "*",
+        "·": "*",
+        "⋅": "*",
+        "∙": "*",
+        "÷": "/",
+        "∕": "/",
+        "²": "^2",  # NFKC would turn these into plain digits
+        "³": "^3",
+        "（": "(",
+        "）": ")",
+        "，": ",",
+        "、": ",",
+        "。": ".",
+    }
+)
+
+_CJK_FACTORS: dict[str, Decimal] = {
+    "十": Decimal(10),
+    "百": Decimal(100),
+    "千": Decimal(1000),
+    "萬": Decimal(10) ** 4,
+    "万": Decimal(10) ** 4,
+    "億": Decimal(10) ** 8,
+    "亿": Decimal(10) ** 8,
+    "兆": Decimal(10) ** 12,
+}
+
+_WORD_FACTORS: dict[str, Decimal] = {
+    "trillion": Decimal(10) ** 12,
+    "billion": Decimal(10) ** 9,
+    "million": Decimal(10) ** 6,
+    "thousand": Decimal(1000),
+    "tn": Decimal(10) ** 12,
+    "bn": Decimal(10) ** 9,
+    "mm": Decimal(10) ** 6,
+    "k": Decimal(1000),
+    "m": Decimal(10) ** 6,
+    "b": Decimal(10) ** 9,
+    "bps": Decimal("0.0001"),
+    "bp": Decimal("0.0001"),
+}
+
+_SYMBOL_FACTORS: dict[str, Decimal] = {
+    "%": Decimal("0.01"),
+    "基點": Decimal("0.0001"),
+    "基点": Decimal("0.0001"),
+}
+
+_NUMBER_SRC = r"(?:\d+(?:,\d{3}(?!\d))*(?:\.\d*)?|\.\d+)(?:e[+-]?\d{1,4}(?!\d))?"
+_WORD_UNIT_SRC = "|".join(sorted(_WORD_FACTORS, key=len, reverse=True))
+_UNIT_SRC = (
+    rf"(?:\s*(?:{_WORD_UNIT_SRC})(?![a-z])"
+    rf"|[{''.join(_CJK_FACTORS)}]+"
+    r"|\s*(?:%|基點|基点))"
+)
+_CURRENCY_PREFIX_SRC = r"(?:us\$|usd\s*|\$)"
+_CURRENCY_SUFFIX_SRC = r"(?:\s*(?:美元|美金|元|usd|dollars?)(?![a-z]))"
+
+#: Regex source matching one amount as typed in chat (on normalised text, see
+#: :func:`normalise`): optional currency, number, optional unit(s), optional
+#: currency word.  Shared with the router so both read amounts the same way.
+AMOUNT_PATTERN = (
+    rf"{_CURRENCY_PREFIX_SRC}?(?:{_NUMBER_SRC})"
+    rf"(?:{_UNIT_SRC}(?:\d+(?:\.\d+)?[{''.join(_CJK_FACTORS)}]+)*)?"
+    rf"{_CURRENCY_SUFFIX_SRC}?"
+)
+
+_NUMBER_RE = re.compile(_NUMBER_SRC)
+_WORD_UNIT_RE = re.compile(rf"\s*({_WORD_UNIT_SRC})(?![a-z])")
+_CJK_UNIT_RE = re.compile(rf"[{''.join(_CJK_FACTORS)}]+")
+_CJK_TAIL_RE = re.compile(rf"(\d+(?:\.\d+)?)([{''.join(_CJK_FACTORS)}]+)")
+_SYMBOL_UNIT_RE = re.compile(r"\s*(%|基點|基点)")
+_IDENT_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_CURRENCY_RE = re.compile(
+    r"(?:us\$|\$|(?<![a-z])usd(?![a-z])|(?<![a-z])dollars?(?![a-z])|美元|美金|(?<=[\d萬万億亿兆千百十])元)"
+)
+_MULTIPLE_SUFFIX_RE = re.compile(r"\s*(?:x|倍|times)$")
+
+
+@dataclass(frozen=True)
+class CalcResult:
+    """One evaluated expression, kept with the form that was actually computed."""
+
+    expression: str
+    value: float
+    text: str
+    chinese_units: bool
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _plain(value: float, decimals: int | None) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    if decimals is not None:
+        text = f"{value:,.{decimals}f}"
+    else:
+        magnitude = abs(value)
+        if magnitude and (magnitude < 1e-6 or magnitude >= 1e21):
+            return f"{value:.6g}"
+        text = f"{value:,.6f}".rstrip("0").rstrip(".")
+    if text.lstrip("-").strip("0.,") == "":
+        text = text.lstrip("-")
+    return text
+
+
+def format_number(value: float, *, chinese: bool = False, decimals: int | None = None) -> str:
+    """Write a number the way a chat reader expects, optionally with 萬/億/兆.
+
+    Without ``decimals`` up to six decimals are kept and trailing zeros are
+    dropped; with ``decimals`` exactly that many are shown (handy in tables).
+    """
+    value = float(value)
+    text = _plain(value, decimals)
+    if chinese and math.isfinite(value):
+        magnitude = abs(value)
+        for factor, name in ((1e12, "兆"), (1e8, "億"), (1e4, "萬")):
+            if magnitude >= factor:
+                return f"{text}({_plain(value / factor, None)}{name})"
+    return text
+
+
+# ------------------------------------------------------------- normalising
+
+
+def normalise(text: str) -> str:
+    """Fold full-width and typographic variants so one grammar covers all scripts."""
+    text = text.translate(_OPERATOR_MAP)
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_OPERATOR_MAP).lower()
+
+
+def _check_magnitude(value: Decimal) -> Decimal:
+    if value and value.adjusted() > 100:
+        raise CalcError("Number too large.")
+    if value and value.adjusted() < -100:
+        raise CalcError("Number too small.")
+    return value
+
+
+def _to_decimal(digits: str) -> Decimal:
+    try:
+        value = Decimal(digits.replace(",", ""))
+    except InvalidOperation:
+        raise CalcError(f"Not a number: {digits}") from None
+    return _check_magnitude(value)
+
+
+def _read_number(text: str, pos: int) -> tuple[Decimal, int, bool, bool]:
+    """Read a number and its unit suffixes starting at ``pos``.
+
+    Returns (value, end, used_chinese_units, is_percent_like).
+    """
+    match = _NUMBER_RE.match(text, pos)
+    if not match:
+        raise CalcError("Unsupported syntax.")
+    value = _to_decimal(match.group())
+    pos = match.end()
+    chinese = False
+    percent = False
+
+    if m := _CJK_UNIT_RE.match(text, pos):
+        chinese = any(c in CHINESE_UNIT_CHARS for c in m.group())
+        factor = _cjk_factor(m.group())
+        value *= factor
+        pos = m.end()
+        # Compound amounts such as 1億2000萬 or 3萬5千: each part smaller.
+        while t := _CJK_TAIL_RE.match(text, pos):
+            part_factor = _cjk_factor(t.group(2))
+            if part_factor >= factor:
+                break
+            chinese = chinese or any(c in CHINESE_UNIT_CHARS for c in t.group(2))
+            value += _to_decimal(t.group(1)) * part_factor
+            factor = part_factor
+            pos = t.end()
+    elif m := _WORD_UNIT_RE.match(text, pos):
+        value *= _WORD_FACTORS[m.group(1)]
+        percent = m.group(1).startswith("bp")
+        pos = m.end()
+    if m := _SYMBOL_UNIT_RE.match(text, pos):
+        value *= _SYMBOL_FACTORS[m.group(1)]
+        percent = True
+        pos = m.end()
+    return _check_magnitude(value), pos, chinese, percent
+
+
+def _cjk_factor(units: str) -> Decimal:
+    factor = Decimal(1)
+    for char in units:
+        factor *= _CJK_FACTORS[char]
+    return _check_magnitude(factor)
+
+
+def _literal(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def parse_amount(text: str) -> float:
+    """Read one amount as typed in chat ("1000萬", "$2.5m", "50bp", "50x") as a float."""
+    if len(text) > MAX_LENGTH:
+        raise CalcError(f"Amount too long (max {MAX_LENGTH} characters).")
+    cleaned = _CURRENCY_RE.sub("", normalise(text)).strip()
+    cleaned = _MULTIPLE_SUFFIX_RE.sub("", cleaned).strip()
+    sign = Decimal(1)
+    if cleaned[:1] in "+-" and cleaned:
+        sign = Decimal(-1) if cleaned[0] == "-" else sign
+        cleaned = cleaned[1:].lstrip()
+    if not cleaned or not _NUMBER_RE.match(cleaned):
+        raise CalcError(f"Not a number: {text.strip()[:40]}")
+    value, end, _, _ = _read_number(cleaned, 0)
+    if cleaned[end:].strip():
+        raise CalcError(f"Not a number: {text.strip()[:40]}")
+    return float(sign * value)
+
+
+# --------------------------------------------------------------- tokenizer
+
+_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**", "**": "**"}
+
+
+def _fn(name: str, arity: tuple[int, int | None]) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    low, high = arity
+
+    def wrap(func: Callable[..., float]) -> Callable[..., float]:
+        def checked(*args: float) -> float:
+            if len(args) < low or (high is not None and len(args) > high):
+                if low == high:
+                    want = f"{low} argument" + ("s" if low != 1 else "")
+                elif high is None:
+                    want = f"at least {low} argument" + ("s" if low != 1 else "")
+                else:
+                    want = f"{low} to {high} arguments"
+                raise CalcError(f"{name}() takes {want}.")
+            try:
+                return _finite(func(*(float(a) for a in args)))
+            except ValueError:
+                raise CalcError(f"Math domain error in {name}().") from None
+            except OverflowError:
+                raise CalcError("Number too large.") from None
+
+        checked.__name__ = name
+        return checked
+
+    return wrap
+
+
+def _round(x: float, ndigits: float = 0) -> float:
+    if ndigits != int(ndigits) or abs(ndigits) > 15:
+        raise CalcError("round() digits must be a whole number between -15 and 15.")
+    return float(round(x, int(ndigits)))
+
+
+def _log(x: float, base: float | None = None) -> float:
+    return math.log(x) if base is None else math.log(x, base)
+
+
+_FUNCTIONS: dict[str, Callable[..., float]] = {
+    "sqrt": _fn("sqrt", (1, 1))(math.sqrt),
+    "log": _fn("log", (1, 2))(_log),
+    "ln": _fn("ln", (1, 1))(math.log),
+    "log10": _fn("log10", (1, 1))(math.log10),
+    "exp": _fn("exp", (1, 1))(math.exp),
+    "abs": _fn("abs", (1, 1))(abs),
+    "round": _fn("round", (1, 2))(_round),
+    "min": _fn("min", (1, None))(min),
+    "max": _fn("max", (1, None))(max),
+}
+
+
+def _finite(value: float) -> float:
+    if math.isnan(value):
+        raise CalcError("Result is not a number.")
+    if math.isinf(value) or abs(value) > MAX_MAGNITUDE:
+        raise CalcError("Number too large.")
+    return value
+
+
+def _add(a: float, b: float) -> float:
+    return _finite(float(a) + float(b))
+
+
+def _sub(a: float, b: float) -> float:
+    return _finite(float(a) - float(b))
+
+
+def _mul(a: float, b: float) -> float:
+    return _finite(float(a) * float(b))
+
+
+def _div(a: float, b: float) -> float:
+    if float(b) == 0:
+        raise CalcError("Division by zero.")
+    return _finite(float(a) / float(b))
+
+
+def _pow(a: float, b: float) -> float:
+    base, exponent = float(a), float(b)
+    if abs(base) > 1 and abs(exponent) > MAX_EXPONENT:
+        raise CalcError("Number too large.")
+    if base == 0 and exponent < 0:
+        raise CalcError("Division by zero.")
+    try:
+        return _finite(math.pow(base, exponent))
+    except OverflowError:
+        raise CalcError("Number too large.") from None
+    except ValueError:
+        raise CalcError("Math domain error: fractional power of a negative number.") from None
+
+
+def _neg(a: float) -> float:
+    return -float(a)
+
+
+def _pos(a: float) -> float:
+    return float(a)
+
+
+_OPERATORS = {
+    ast.Add: _add,
+    ast.Sub: _sub,
+    ast.Mult: _mul,
+    ast.Div: _div,
+    ast.Pow: _pow,
+    ast.USub: _neg,
+    ast.UAdd: _pos,
+}
+
+
+@dataclass
+class _Tokenizer:
+    """Turns chat arithmetic into a whitelisted Python expression string."""
+
+    text: str
+    pos: int = 0
+    chinese: bool = False
+    out: list[str] = field(default_factory=list)
+    # One entry per open "(": (index in ``out`` where the group starts, is a call).
+    stack: list[tuple[int, bool]] = field(default_factory=list)
+
+    def run(self) -> str:
+        expect_operand = True
+        percent = False  # the last operand ended in % or bp
+        text = self.text
+        while True:
+            self.skip_space()
+            if self.pos >= len(text):
+                break
+            if expect_operand:
+                expect_operand, percent = self.read_operand()
+                continue
+            if percent and self.starts_operand():
+                self.out.append("*")  # "10 % 3", "3.5% 250m": percent of
+                expect_operand, percent = True, False
+                continue
+            expect_operand, percent = self.read_operator()
+        if expect_operand:
+            raise CalcError("Incomplete expression." if self.out else "Empty expression.")
+        if self.stack:
+            raise CalcError("Unbalanced parentheses.")
+        joined = " ".join(self.out)
+        return joined.replace("( ", "(").replace(" )", ")").replace(" ,", ",")
+
+    # -- helpers
+
+    def error(self) -> CalcError:
+        char = self.text[self.pos] if self.pos < len(self.text) else ""
+        if char and not char.isascii():
+            return CalcError(f"Unsupported character: {char}")
+        return CalcError("Unsupported syntax.")
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def starts_operand(self) -> bool:
+        char = self.text[self.pos]
+        if char.isdigit() or char in ".(":
+            return True
+        ident = _IDENT_RE.match(self.text, self.pos)
+        return bool(ident and ident.group() in _FUNCTIONS)
+
+    def open_group(self, start: int, call: bool) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise CalcError(f"Too deeply nested (max {MAX_DEPTH} levels).")
+        self.stack.append((start, call))
+        self.out.append("(")
+        self.pos += 1
+
+    # -- operand position
+
+    def read_operand(self) -> tuple[bool, bool]:
+        """Read what may start an operand; return (still expecting an operand, percent)."""
+        text = self.text
+        char = text[self.pos]
+        if char in "+-":
+            negative = False
+            while self.pos < len(text) and (text[self.pos] in "+-" or text[self.pos].isspace()):
+                negative ^= text[self.pos] == "-"
+                self.pos += 1
+            if negative:
+                self.out.append("-")
+            return True, False
+        if char == "(":
+            self.open_group(len(self.out), call=False)
+            return True, False
+        if char == ")":
+            empty = self.out and self.out[-1] == "("
+            raise CalcError("Empty parentheses." if empty else "Unsupported syntax.")
+        if char.isdigit() or char == ".":
+            value, self.pos, chinese, percent = _read_number(text, self.pos)
+            self.chinese = self.chinese or chinese
+            self.out.append(_literal(value))
+            return False, percent
+        ident = _IDENT_RE.match(text, self.pos)
+        if ident:
+            name = ident.group()
+            after = ident.end()
+            while after < len(text) and text[after].isspace():
+                after += 1
+            is_call = after < len(text) and text[after] == "("
+            if name not in _FUNCTIONS:
+                kind = "function" if is_call else "name"
+                raise CalcError(f"Unknown {kind}: {name[:30]}")
+            if not is_call:
+                raise CalcError(f"{name} needs parentheses, e.g. {name}(2).")
+            start = len(self.out)
+            self.out.append(name)
+            self.pos = after
+            self.open_group(start, call=True)
+            return True, False
+        raise self.error()
+
+    # -- operator position
+
+    def read_operator(self) -> tuple[bool, bool]:
+        """Read an operator, ')' or ','; return (expecting an operand, percent)."""
+        text = self.text
+        char = text[self.pos]
+        if text.startswith("**", self.pos):
+            self.out.append("**")
+            self.pos += 2
+            return True, False
+        if char in _BINARY_OPS:
+            self.out.append(_BINARY_OPS[char])
+            self.pos += 1
+            return True, False
+        if char == "倍":  # "50倍": a multiple, worth its number
+            self.pos += 1
+            return False, False
+        if char == "x" and not _IDENT_CHAR_RE.match(text, self.pos + 1):
+            self.pos += 1
+            self.skip_space()
+            if self.pos < len(text) and self.starts_operand():
+                self.out.append("*")  # "1000萬 x 50"
+                return True, False
+            return False, False  # "50x" on its own: a multiple, worth 50
+        ident = _IDENT_RE.match(text, self.pos)
+        if ident and ident.group() == "of":
+            self.out.append("*")
+            self.pos = ident.end()
+            return True, False
+        if char == ")":
+            if not self.stack:
+                raise CalcError("Unbalanced parentheses.")
+            start, _ = self.stack.pop()
+            self.out.append(")")
+            self.pos += 1
+            return False, self.read_group_unit(start)
+        if char == ",":
+            if not self.stack or not self.stack[-1][1]:
+                raise CalcError("Unsupported syntax.")
+            self.out.append(",")
+            self.pos += 1
+            return True, False
+        raise self.error()
+
+    def read_group_unit(self, start: int) -> bool:
+        """Apply a unit written after a closing parenthesis, as in "(1+2)%" or "(3+2)萬"."""
+        match = _GROUP_UNIT_RE.match(self.text, self.pos)
+        if not match:
+            return False
+        unit = match.group(match.lastindex or 0)
+        if unit in _WORD_FACTORS:
+            factor = _WORD_FACTORS[unit]
+        elif unit in _SYMBOL_FACTORS:
+            factor = _SYMBOL_FACTORS[unit]
+        else:
+            factor = _cjk_factor(unit)
+            self.chinese = self.chinese or any(c in CHINESE_UNIT_CHARS for c in unit)
+        self.pos = match.end()
+        self.out.insert(start, "(")
+        if factor < 1:
+            self.out.extend(["/", _literal(1 / factor), ")"])
+        else:
+            self.out.extend(["*", _literal(factor), ")"])
+        return unit == "%" or unit.startswith("bp") or unit in _SYMBOL_FACTORS
+
+
+_GROUP_UNIT_RE = re.compile(
+    rf"\s*({_WORD_UNIT_SRC})(?![a-z])|([{''.join(_CJK_FACTORS)}]+)|\s*(%|基點|基点)"
+)
+_IDENT_CHAR_RE = re.compile(r"[a-z0-9_]")
+_NODES = (ast.Expr, ast.BinOp, ast.UnaryOp, ast.Call, ast.Constant)
+_TRAILING_RE = re.compile(r"[\s=?]+$")
+
+
+def _evaluator() -> simpleeval.SimpleEval:
+    evaluator = simpleeval.SimpleEval(operators=_OPERATORS, functions=_FUNCTIONS, names={})
+    # Only arithmetic nodes: no names, attributes, subscripts, comparisons, strings...
+    evaluator.nodes = {node: evaluator.nodes[node] for node in _NODES}
+    return evaluator
+
+
+def _tidy(value: float) -> float:
+    """Drop binary noise (0.1+0.2) and give whole results as ints."""
+    value = float(f"{float(value):.15g}")
+    if value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def evaluate(expr: str) -> CalcResult:
+    """Evaluate chat arithmetic safely; every bad input becomes a one-line CalcError."""
+    if len(expr) > MAX_LENGTH:
+        raise CalcError(f"Expression too long (max {MAX_LENGTH} characters).")
+    text = _CURRENCY_RE.sub(" ", normalise(expr))
+    text = _TRAILING_RE.sub("", text).strip()
+    if not text:
+        raise CalcError("Empty expression.")
+    tokenizer = _Tokenizer(text)
+    python_expr = tokenizer.run()
+    try:
+        raw = _evaluator().eval(python_expr)
+    except CalcError:
+        raise
+    except ZeroDivisionError:
+        raise CalcError("Division by zero.") from None
+    except (OverflowError, RecursionError, MemoryError):
+        raise CalcError("Number too large.") from None
+    except (SyntaxError, ValueError, TypeError, simpleeval.InvalidExpression):
+        raise CalcError("Unsupported syntax.") from None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise CalcError("Unsupported syntax.")
+    value = _tidy(_finite(float(raw)))
+    return CalcResult(
+        expression=python_expr,
+        value=value,
+        text=format_number(value, chinese=tokenizer.chinese),
+        chinese_units=tokenizer.chinese,
+    )
