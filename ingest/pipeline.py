@@ -200,8 +200,6 @@ def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
 
     try:
         client = store.connect(settings, create=True)
-        if rebuild:
-            return client
         store.read_state(client, settings)
         return client
     except StoreError:
@@ -209,7 +207,10 @@ def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
             raise
     import shutil
 
+    from chromadb.api.client import SharedSystemClient
+
     shutil.rmtree(settings.chroma_path, ignore_errors=True)
+    SharedSystemClient.clear_system_cache()  # forget the handle on the damaged files
     return store.connect(settings, create=True)
 
 

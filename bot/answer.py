@@ -1,0 +1,132 @@
+"""The embedded answerer: deterministic, offline, grounded in retrieved passages.
+
+It picks the sentences of the top passages that share the most (rare) words
+with the question, quotes them with numbered citations and answers in the
+asker's script.  An English question answered from Chinese text gets the
+Chinese quote plus English glosses of its key terms from the glossary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from bot.glossary import Glossary
+from bot.lexical import tokenize
+from bot.retrieval import Hit
+from bot.text import Lang, has_cjk, split_sentences, to_script
+
+MAX_SENTENCES = 3
+MAX_ANSWER_CHARS = 900
+
+NOT_FOUND = {
+    "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
+    "basis trade, the March 2020 and April 2025 Treasury-market stress, and their regulation "
+    "(try `/sources`).",
+    "zh-Hant": "知識庫裡找不到這個問題的答案。我可以回答美國公債基差交易、2020 年 3 月與 2025 年 4 月"
+    "美債市場壓力以及相關監管的問題(可用 `/sources` 查看資料)。",
+    "zh-Hans": "知识库里找不到这个问题的答案。我可以回答美国国债基差交易、2020 年 3 月与 2025 年 4 月"
+    "美债市场压力以及相关监管的问题(可用 `/sources` 查看资料)。",
+}
+NO_LIVE_DATA = {
+    "en": "I have no live market data (prices, yields, positions); I only know what the knowledge base says.",
+    "zh-Hant": "我沒有即時市場資料(價格、殖利率、部位),只能回答知識庫裡的內容。",
+    "zh-Hans": "我没有实时市场数据(价格、收益率、持仓),只能回答知识库里的内容。",
+}
+DISCLAIMER = {
+    "en": "Education only, not investment advice.",
+    "zh-Hant": "僅供教育用途,並非投資建議。",
+    "zh-Hans": "仅供教育用途,并非投资建议。",
+}
+FROM_CHINESE = "The knowledge base answers this in Chinese:"
+
+_ADVICE = re.compile(
+    r"\b(should i|shall i|do you recommend|is it a good (idea|time)|buy or sell|worth (buying|investing))\b"
+    r"|該不該|应不应该|應不應該|要不要買|要不要买|值得買|值得买|推薦買|推荐买|建議買|建议买|可以買嗎|可以买吗|怎麼操作|怎么操作",
+    re.IGNORECASE,
+)
+_LIVE = re.compile(
+    r"\b(right now|today'?s|current(ly)?|live|latest)\b.*\b(price|yield|rate|quote|level)s?\b"
+    r"|\b(price|yield|rate)s?\b.*\b(right now|today|now)\b"
+    r"|(現在|目前|今天|即時|实时|最新)[^。?？]{0,12}(殖利率|收益率|價格|价格|報價|报价|利率)",
+    re.IGNORECASE,
+)
+
+
+def wants_advice(question: str) -> bool:
+    return bool(_ADVICE.search(question))
+
+
+def wants_live_data(question: str) -> bool:
+    return bool(_LIVE.search(question))
+
+
+@dataclass
+class Quote:
+    hit: Hit
+    sentence: str
+    score: float
+
+
+def select_quotes(question: str, hits: list[Hit], glossary: Glossary, lang: Lang) -> list[Quote]:
+    """The sentences that best answer the question, at most one passage's worth."""
+    wanted = set(tokenize(question)) | set(tokenize(" ".join(glossary.expand(question))))
+    if not wanted:
+        return []
+    sentences = [
+        (hit, sentence)
+        for hit in hits
+        for sentence in split_sentences(hit.text.replace("\n\n", "\n"))
+        if len(sentence) > 6
+    ]
+    # Words rare among the candidate sentences say more than common ones.
+    counts: dict[str, int] = {}
+    tokenised = []
+    for _, sentence in sentences:
+        tokens = set(tokenize(sentence))
+        tokenised.append(tokens)
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+    n = max(len(sentences), 1)
+    scored = []
+    for (hit, sentence), tokens in zip(sentences, tokenised):
+        overlap = sum(math.log(1 + n / counts[t]) for t in wanted & tokens)
+        if overlap <= 0:
+            continue
+        same_script = (lang == "en") != has_cjk(sentence)
+        score = overlap / math.sqrt(1 + len(tokens)) + 0.3 / hit.rank + (0.2 if same_script else 0.0)
+        scored.append(Quote(hit, sentence, score))
+    scored.sort(key=lambda q: -q.score)
+    chosen: list[Quote] = []
+    for quote in scored:
+        if len(chosen) == MAX_SENTENCES or sum(len(q.sentence) for q in chosen) > MAX_ANSWER_CHARS // 2:
+            break
+        if all(quote.sentence != q.sentence for q in chosen):
+            chosen.append(quote)
+    return chosen
+
+
+def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) -> tuple[str, list[Hit]]:
+    """Answer text with [n] citations, and the cited hits in citation order."""
+    cited: list[Hit] = []
+    parts: list[str] = []
+    for quote in quotes:
+        if quote.hit not in cited:
+            cited.append(quote.hit)
+        number = cited.index(quote.hit) + 1
+        sentence = to_script(quote.sentence, lang) if lang != "en" else quote.sentence
+        parts.append(f"{sentence} [{number}]")
+    if lang == "en" and any(has_cjk(q.sentence) for q in quotes):
+        english = [p for p, q in zip(parts, quotes) if not has_cjk(q.sentence)]
+        chinese = [p for p, q in zip(parts, quotes) if has_cjk(q.sentence)]
+        text = " ".join(english)
+        text += ("\n" if text else "") + FROM_CHINESE + "\n" + "\n".join(f"> {p}" for p in chinese)
+        terms = glossary.matches(" ".join(q.sentence for q in quotes if has_cjk(q.sentence)))
+        if terms:
+            glosses = "; ".join(f"{t.zh_hant[0]} = {t.english[0]}" for t in terms[:8])
+            text += f"\nKey terms: {glosses}."
+    else:
+        joiner = "" if lang != "en" else " "
+        text = joiner.join(parts)
+    return text, cited

@@ -1,0 +1,154 @@
+"""Incremental ingestion on a real Chroma in a temp dir with the real model."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot import store
+from bot.errors import StoreError
+from ingest.pipeline import run
+
+ROOT = store.__file__.rsplit("/bot/", 1)[0]
+
+
+class CountingModel:
+    """The real model, counting calls, so a test can prove it was never used."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.model
+
+
+def _chunks_by_doc(settings):
+    collection, _ = store.open_active(settings)
+    metas = store.all_chunks(collection)["metadatas"]
+    out = {}
+    for meta in metas:
+        out.setdefault(meta["doc_id"], []).append(meta)
+    return out
+
+
+def test_first_run_then_no_change_embeds_nothing(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    first = run(settings, model_factory=lambda: model)
+    assert first.documents == 3 and first.added == 3 and first.embedded == first.chunks > 0
+    counting = CountingModel(model)
+    second = run(settings, model_factory=counting)
+    assert (second.added, second.updated, second.removed, second.embedded) == (0, 0, 0, 0)
+    assert counting.calls == 0
+    assert second.chunks == first.chunks
+
+
+def test_edit_replaces_exactly_that_documents_chunks(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    before = _chunks_by_doc(settings)
+    path = corpus_copy / "en-regulation.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nA brand-new closing paragraph about margin.\n", encoding="utf-8")
+    summary = run(settings, model_factory=lambda: model)
+    assert (summary.added, summary.updated, summary.removed) == (0, 1, 0)
+    assert 1 <= summary.embedded <= 2  # the new paragraph (and at most its overlap neighbour)
+    after = _chunks_by_doc(settings)
+    assert {m["content_hash"] for m in after["glossary"]} == {m["content_hash"] for m in before["glossary"]}
+    assert any("brand-new closing paragraph" in m["tokens"] or "brand" in m["tokens"] for m in after["en-regulation"])
+
+
+def test_deleted_document_chunks_are_removed(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    (corpus_copy / "en-regulation.md").unlink()
+    counting = CountingModel(model)
+    summary = run(settings, model_factory=counting)
+    assert summary.removed == 1 and summary.embedded == 0 and counting.calls == 0
+    assert "en-regulation" not in _chunks_by_doc(settings)
+    client = store.connect(settings)
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    assert len([n for n in names if not n.endswith("__meta")]) == 1  # the old index was dropped
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.md", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 50, "binary"),
+        ("latin1.md", "caf\xe9 na\xefve".encode("latin-1"), "UTF-8"),
+        ("broken-front.md", b"---\ntitle: [unclosed\n---\nbody\n", "front matter"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "PDF"),
+        ("blank.html", b"<html><body><script>x()</script></body></html>", "no text"),
+    ],
+)
+def test_broken_files_are_reported_and_skipped(make_settings, corpus_copy, model, name, content, reason):
+    settings = make_settings(corpus_dir=corpus_copy)
+    (corpus_copy / name).write_bytes(content)
+    summary = run(settings, model_factory=lambda: model)
+    assert summary.documents == 3
+    assert [s["file"] for s in summary.skipped] == [name]
+    assert reason.lower() in summary.skipped[0]["reason"].lower()
+
+
+def test_html_and_text_documents_are_loaded(make_settings, corpus_copy, model):
+    (corpus_copy / "note.html").write_text(
+        "<html lang='en'><head><title>Repo note</title><meta name='source' content='test'></head>"
+        "<body><nav>menu</nav><h1>Repo</h1><p>Repo haircuts cap leverage at about one over h.</p></body></html>",
+        encoding="utf-8",
+    )
+    (corpus_copy / "plain.txt").write_text("第一段。\n\n第二段說明附買回。", encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus_copy)
+    summary = run(settings, model_factory=lambda: model)
+    assert summary.documents == 5 and not summary.skipped
+    docs = _chunks_by_doc(settings)
+    assert docs["note"][0]["title"] == "Repo note" and docs["note"][0]["section"] == "Repo"
+    assert docs["plain"][0]["lang"] == "zh-Hant"
+
+
+def test_chunk_metadata_schema(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    for metas in _chunks_by_doc(settings).values():
+        for meta in metas:
+            assert set(store.CHUNK_FIELDS) <= set(meta)
+            assert meta["title"] and meta["lang"] and meta["source"] and meta["license"]
+
+
+def test_index_of_another_model_is_refused(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    client = store.connect(settings)
+    state = store.read_state(client, settings)
+    state.model = "some-other-model"
+    store.write_state(client, settings, state)
+    with pytest.raises(StoreError, match="--rebuild"):
+        run(settings, model_factory=lambda: model)
+    with pytest.raises(StoreError, match="--rebuild"):
+        store.open_active(settings)
+    rebuilt = run(settings, rebuild=True, model_factory=lambda: model)
+    assert rebuilt.embedded == rebuilt.chunks
+    store.open_active(settings)
+
+
+def test_corrupted_index_directory_names_the_fix(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    for path in settings.chroma_path.rglob("*.sqlite3"):
+        path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="--rebuild"):
+        store.open_active(settings)
+    summary = run(settings, rebuild=True, model_factory=lambda: model)
+    assert summary.chunks > 0
+    store.open_active(settings)
+
+
+def test_cli_json_summary(make_settings, corpus_copy, tmp_path):
+    env = {"CORPUS_DIR": str(corpus_copy), "DATA_DIR": str(tmp_path / "cli-data"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert set(summary) == {"documents", "chunks", "added", "updated", "removed", "embedded", "seconds", "skipped"}
+    assert summary["documents"] == 3 and summary["embedded"] == summary["chunks"]

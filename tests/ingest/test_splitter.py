@@ -1,0 +1,49 @@
+"""Chinese-aware splitting: whole sentences, token budgets, headings respected."""
+
+from bot.embeddings import count_tokens
+from bot.text import split_sentences
+from ingest.loaders import Block
+from ingest.splitter import split_blocks
+
+
+def test_sentences_split_on_chinese_and_english_punctuation():
+    text = "基差交易是什麼？它是套利。真的嗎！是的；沒錯。The Fed bought $1.5 trillion. It worked!"
+    assert split_sentences(text) == [
+        "基差交易是什麼？", "它是套利。", "真的嗎！", "是的；", "沒錯。", "The Fed bought $1.5 trillion.", "It worked!",
+    ]
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    assert split_sentences("他說「這是正常的去槓桿。」然後離開。") == ["他說「這是正常的去槓桿。」", "然後離開。"]
+
+
+def test_decimals_are_not_sentence_ends():
+    assert split_sentences("槓桿為 1.5 倍。價格 100.50 元。") == ["槓桿為 1.5 倍。", "價格 100.50 元。"]
+
+
+def _long_blocks() -> list[Block]:
+    sentences = [f"第{i}句話說明基差交易的風險與槓桿的關係，以及附買回融資的成本。" for i in range(40)]
+    return [Block("A", "".join(sentences[:20])), Block("A", "".join(sentences[20:])), Block("B", "短段落。")]
+
+
+def test_chunks_respect_the_token_budget_and_sentences():
+    chunks = split_blocks(_long_blocks(), count_tokens, budget=80, overlap=1)
+    assert chunks and all(c.text.strip() for c in chunks)
+    for chunk, n in zip(chunks, count_tokens([c.text for c in chunks])):
+        assert n <= 80 + 4  # joining may add a separator token
+        assert chunk.text.endswith(("。", "，", "、")), chunk.text[-10:]
+    assert {c.section for c in chunks} == {"A", "B"}
+    assert not any("短段落" in c.text and c.section == "A" for c in chunks)
+
+
+def test_overlap_repeats_the_last_sentence():
+    chunks = [c for c in split_blocks(_long_blocks(), count_tokens, budget=80, overlap=1) if c.section == "A"]
+    last_of_first = split_sentences(chunks[0].text)[-1]
+    assert chunks[1].text.startswith(last_of_first)
+
+
+def test_an_oversized_sentence_is_cut_at_commas():
+    sentence = "，".join(["避險基金在附買回市場融資"] * 60) + "。"
+    chunks = split_blocks([Block("", sentence)], count_tokens, budget=50, overlap=0)
+    assert len(chunks) > 1
+    assert "".join(c.text for c in chunks) == sentence
