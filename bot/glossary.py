@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.text import fold
 
 GLOSSARY_FILE = "glossary.md"
+GLOSSARY_DOC = "glossary"  # its doc_id in the index
 COLUMNS = ("zh-Hant", "zh-Hans", "English")
 
 

