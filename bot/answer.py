@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.glossary import Glossary
 from bot.lexical import tokenize
 from bot.retrieval import Hit
-from bot.text import Lang, has_cjk, split_sentences, to_script
+from bot.text import Lang, cjk_ratio, split_sentences, to_script
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 900
@@ -39,7 +40,7 @@ DISCLAIMER = {
     "zh-Hant": "僅供教育用途,並非投資建議。",
     "zh-Hans": "仅供教育用途,并非投资建议。",
 }
-FROM_CHINESE = "The knowledge base answers this in Chinese:"
+FROM_CHINESE = "From the Chinese sources:"
 
 _ADVICE = re.compile(
     r"\b(should i|shall i|do you recommend|is it a good (idea|time)|buy or sell|worth (buying|investing))\b"
@@ -69,38 +70,39 @@ class Quote:
     score: float
 
 
-def select_quotes(question: str, hits: list[Hit], glossary: Glossary, lang: Lang) -> list[Quote]:
-    """The sentences that best answer the question, at most one passage's worth."""
-    wanted = set(tokenize(question)) | set(tokenize(" ".join(glossary.expand(question))))
-    if not wanted:
+def sentence_lang(sentence: str) -> str:
+    """"zh" or "en": English sentences with Chinese glosses in brackets stay English."""
+    return "zh" if cjk_ratio(sentence) > 0.3 else "en"
+
+
+def select_quotes(
+    question: str, hits: list[Hit], glossary: Glossary, lang: Lang, idf: Callable[[str], float]
+) -> list[Quote]:
+    """The sentences that best answer the question: rare shared words, top passages, same language."""
+    own = set(tokenize(question))
+    expanded = set(tokenize(" ".join(glossary.expand(question)))) - own
+    if not own and not expanded:
         return []
-    sentences = [
-        (hit, sentence)
-        for hit in hits
-        for sentence in split_sentences(hit.text.replace("\n\n", "\n"))
-        if len(sentence) > 6
-    ]
-    # Words rare among the candidate sentences say more than common ones.
-    counts: dict[str, int] = {}
-    tokenised = []
-    for _, sentence in sentences:
-        tokens = set(tokenize(sentence))
-        tokenised.append(tokens)
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
-    n = max(len(sentences), 1)
+    asked = "en" if lang == "en" else "zh"
     scored = []
-    for (hit, sentence), tokens in zip(sentences, tokenised):
-        overlap = sum(math.log(1 + n / counts[t]) for t in wanted & tokens)
-        if overlap <= 0:
-            continue
-        same_script = (lang == "en") != has_cjk(sentence)
-        score = overlap / math.sqrt(1 + len(tokens)) + 0.3 / hit.rank + (0.2 if same_script else 0.0)
-        scored.append(Quote(hit, sentence, score))
+    for hit in hits:
+        for sentence in split_sentences(hit.text.replace("\n\n", "\n")):
+            if len(sentence) < 6:
+                continue
+            tokens = set(tokenize(sentence))
+            overlap = sum(idf(t) for t in own & tokens) + 0.7 * sum(idf(t) for t in expanded & tokens)
+            if overlap <= 0:
+                continue
+            score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank
+            if sentence_lang(sentence) == asked:
+                score += 0.5
+            scored.append(Quote(hit, sentence, score))
     scored.sort(key=lambda q: -q.score)
     chosen: list[Quote] = []
     for quote in scored:
         if len(chosen) == MAX_SENTENCES or sum(len(q.sentence) for q in chosen) > MAX_ANSWER_CHARS // 2:
+            break
+        if quote.score < 0.5 * scored[0].score:
             break
         if all(quote.sentence != q.sentence for q in chosen):
             chosen.append(quote)
@@ -117,16 +119,16 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
         number = cited.index(quote.hit) + 1
         sentence = to_script(quote.sentence, lang) if lang != "en" else quote.sentence
         parts.append(f"{sentence} [{number}]")
-    if lang == "en" and any(has_cjk(q.sentence) for q in quotes):
-        english = [p for p, q in zip(parts, quotes) if not has_cjk(q.sentence)]
-        chinese = [p for p, q in zip(parts, quotes) if has_cjk(q.sentence)]
+    chinese_quotes = [q for q in quotes if sentence_lang(q.sentence) == "zh"]
+    if lang == "en" and chinese_quotes:
+        english = [p for p, q in zip(parts, quotes) if sentence_lang(q.sentence) == "en"]
+        chinese = [p for p, q in zip(parts, quotes) if sentence_lang(q.sentence) == "zh"]
         text = " ".join(english)
         text += ("\n" if text else "") + FROM_CHINESE + "\n" + "\n".join(f"> {p}" for p in chinese)
-        terms = glossary.matches(" ".join(q.sentence for q in quotes if has_cjk(q.sentence)))
+        terms = glossary.matches(" ".join(q.sentence for q in chinese_quotes))
         if terms:
             glosses = "; ".join(f"{t.zh_hant[0]} = {t.english[0]}" for t in terms[:8])
             text += f"\nKey terms: {glosses}."
     else:
-        joiner = "" if lang != "en" else " "
-        text = joiner.join(parts)
+        text = " ".join(parts)
     return text, cited

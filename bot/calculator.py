@@ -12,6 +12,9 @@ Percent rule: ``%`` is always a postfix percent (divide by 100), never modulo.
 When an operand follows a percent directly, the two are multiplied, so
 ``"10 % 3"`` reads as "10% of 3" = 0.3, and ``"3.5% of 250m"`` = 8,750,000.
 
+Multiples: ``x`` between operands multiplies ("1000萬 x 50"); a trailing
+``x`` or ``倍`` ("50x", "50倍") is just the number.  ``of`` multiplies.
+
 Thousands rule: inside a number, a comma followed by exactly three digits and
 then a non-digit is a thousands separator (``"1,000,000"``); any other comma
 separates function arguments.  So ``max(1,000)`` is ``max(1000)``; write
@@ -38,13 +41,13 @@ __all__ = [
     "CalcResult",
     "evaluate",
     "format_number",
+    "normalise",
     "parse_amount",
 ]
 
 MAX_LENGTH = 200
 MAX_DEPTH = 30
 MAX_MAGNITUDE = 1e100
-MAX_EXPONENT = 1000
 
 CHINESE_UNIT_CHARS = "萬万億亿兆"
 
@@ -107,7 +110,7 @@ _NUMBER_SRC = r"(?:\d+(?:,\d{3}(?!\d))*(?:\.\d*)?|\.\d+)(?:e[+-]?\d{1,4}(?!\d))?
 _WORD_UNIT_SRC = "|".join(sorted(_WORD_FACTORS, key=len, reverse=True))
 _UNIT_SRC = (
     rf"(?:\s*(?:{_WORD_UNIT_SRC})(?![a-z])"
-    rf"|[{''.join(_CJK_FACTORS)}]+"
+    rf"|\s*[{''.join(_CJK_FACTORS)}]+"
     r"|\s*(?:%|基點|基点))"
 )
 _CURRENCY_PREFIX_SRC = r"(?:us\$|usd\s*|\$)"
@@ -124,7 +127,7 @@ AMOUNT_PATTERN = (
 
 _NUMBER_RE = re.compile(_NUMBER_SRC)
 _WORD_UNIT_RE = re.compile(rf"\s*({_WORD_UNIT_SRC})(?![a-z])")
-_CJK_UNIT_RE = re.compile(rf"[{''.join(_CJK_FACTORS)}]+")
+_CJK_UNIT_RE = re.compile(rf"\s*([{''.join(_CJK_FACTORS)}]+)")
 _CJK_TAIL_RE = re.compile(rf"(\d+(?:\.\d+)?)([{''.join(_CJK_FACTORS)}]+)")
 _SYMBOL_UNIT_RE = re.compile(r"\s*(%|基點|基点)")
 _IDENT_RE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -136,7 +139,13 @@ _MULTIPLE_SUFFIX_RE = re.compile(r"\s*(?:x|倍|times)$")
 
 @dataclass(frozen=True)
 class CalcResult:
-    """One evaluated expression, kept with the form that was actually computed."""
+    """One evaluated expression, kept with the form that was actually computed.
+
+    ``expression`` is the normalised Python-syntax form that was evaluated
+    (units expanded: "3.5% of 250m" -> "0.035 * 250000000"); ``text`` is the
+    value alone, formatted by :func:`format_number` (with 萬/億/兆 when the
+    input used Chinese units, which ``chinese_units`` records).
+    """
 
     expression: str
     value: float
@@ -156,7 +165,12 @@ def _plain(value: float, decimals: int | None) -> str:
         magnitude = abs(value)
         if magnitude and (magnitude < 1e-6 or magnitude >= 1e21):
             return f"{value:.6g}"
-        text = f"{value:,.6f}".rstrip("0").rstrip(".")
+        # Keep about 15 significant digits so float noise never shows.
+        whole_digits = len(str(int(magnitude))) if magnitude >= 1 else 0
+        places = max(0, min(6, 15 - whole_digits))
+        text = f"{value:,.{places}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
     if text.lstrip("-").strip("0.,") == "":
         text = text.lstrip("-")
     return text
@@ -218,8 +232,8 @@ def _read_number(text: str, pos: int) -> tuple[Decimal, int, bool, bool]:
     percent = False
 
     if m := _CJK_UNIT_RE.match(text, pos):
-        chinese = any(c in CHINESE_UNIT_CHARS for c in m.group())
-        factor = _cjk_factor(m.group())
+        chinese = any(c in CHINESE_UNIT_CHARS for c in m.group(1))
+        factor = _cjk_factor(m.group(1))
         value *= factor
         pos = m.end()
         # Compound amounts such as 1億2000萬 or 3萬5千: each part smaller.
@@ -265,7 +279,9 @@ def parse_amount(text: str) -> float:
     if cleaned[:1] in "+-" and cleaned:
         sign = Decimal(-1) if cleaned[0] == "-" else sign
         cleaned = cleaned[1:].lstrip()
-    if not cleaned or not _NUMBER_RE.match(cleaned):
+    if not cleaned:
+        raise CalcError("Empty amount.")
+    if not _NUMBER_RE.match(cleaned):
         raise CalcError(f"Not a number: {text.strip()[:40]}")
     value, end, _, _ = _read_number(cleaned, 0)
     if cleaned[end:].strip():
@@ -322,8 +338,8 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
     "exp": _fn("exp", (1, 1))(math.exp),
     "abs": _fn("abs", (1, 1))(abs),
     "round": _fn("round", (1, 2))(_round),
-    "min": _fn("min", (1, None))(min),
-    "max": _fn("max", (1, None))(max),
+    "min": _fn("min", (1, None))(lambda *args: min(args)),
+    "max": _fn("max", (1, None))(lambda *args: max(args)),
 }
 
 
@@ -355,10 +371,11 @@ def _div(a: float, b: float) -> float:
 
 def _pow(a: float, b: float) -> float:
     base, exponent = float(a), float(b)
-    if abs(base) > 1 and abs(exponent) > MAX_EXPONENT:
-        raise CalcError("Number too large.")
     if base == 0 and exponent < 0:
         raise CalcError("Division by zero.")
+    # Refuse before computing: |base|**exponent above 1e100 is an answer nobody needs.
+    if base and exponent * math.log10(abs(base)) > math.log10(MAX_MAGNITUDE):
+        raise CalcError("Number too large.")
     try:
         return _finite(math.pow(base, exponent))
     except OverflowError:
@@ -396,6 +413,11 @@ class _Tokenizer:
     out: list[str] = field(default_factory=list)
     # One entry per open "(": (index in ``out`` where the group starts, is a call).
     stack: list[tuple[int, bool]] = field(default_factory=list)
+    sign: str = ""  # a unary minus waiting for its operand
+
+    def emit_operand(self, token: str) -> None:
+        self.out.append(self.sign + token)
+        self.sign = ""
 
     def run(self) -> str:
         expect_operand = True
@@ -414,7 +436,7 @@ class _Tokenizer:
                 continue
             expect_operand, percent = self.read_operator()
         if expect_operand:
-            raise CalcError("Incomplete expression." if self.out else "Empty expression.")
+            raise CalcError("Incomplete expression." if self.out or self.sign else "Empty expression.")
         if self.stack:
             raise CalcError("Unbalanced parentheses.")
         joined = " ".join(self.out)
@@ -439,11 +461,12 @@ class _Tokenizer:
         ident = _IDENT_RE.match(self.text, self.pos)
         return bool(ident and ident.group() in _FUNCTIONS)
 
-    def open_group(self, start: int, call: bool) -> None:
+    def open_group(self, call: str = "") -> None:
+        """Open a bracket, ``call`` being the function name if it is a call."""
         if len(self.stack) >= MAX_DEPTH:
             raise CalcError(f"Too deeply nested (max {MAX_DEPTH} levels).")
-        self.stack.append((start, call))
-        self.out.append("(")
+        self.stack.append((len(self.out), bool(call)))
+        self.emit_operand(f"{call}(")
         self.pos += 1
 
     # -- operand position
@@ -458,18 +481,18 @@ class _Tokenizer:
                 negative ^= text[self.pos] == "-"
                 self.pos += 1
             if negative:
-                self.out.append("-")
+                self.sign = "-" if not self.sign else ""
             return True, False
         if char == "(":
-            self.open_group(len(self.out), call=False)
+            self.open_group()
             return True, False
         if char == ")":
-            empty = self.out and self.out[-1] == "("
+            empty = bool(self.out) and self.out[-1].endswith("(")
             raise CalcError("Empty parentheses." if empty else "Unsupported syntax.")
         if char.isdigit() or char == ".":
             value, self.pos, chinese, percent = _read_number(text, self.pos)
             self.chinese = self.chinese or chinese
-            self.out.append(_literal(value))
+            self.emit_operand(_literal(value))
             return False, percent
         ident = _IDENT_RE.match(text, self.pos)
         if ident:
@@ -483,10 +506,8 @@ class _Tokenizer:
                 raise CalcError(f"Unknown {kind}: {name[:30]}")
             if not is_call:
                 raise CalcError(f"{name} needs parentheses, e.g. {name}(2).")
-            start = len(self.out)
-            self.out.append(name)
             self.pos = after
-            self.open_group(start, call=True)
+            self.open_group(call=name)
             return True, False
         raise self.error()
 
@@ -557,9 +578,9 @@ class _Tokenizer:
 
 
 _GROUP_UNIT_RE = re.compile(
-    rf"\s*({_WORD_UNIT_SRC})(?![a-z])|([{''.join(_CJK_FACTORS)}]+)|\s*(%|基點|基点)"
+    rf"\s*({_WORD_UNIT_SRC})(?![a-z])|\s*([{''.join(_CJK_FACTORS)}]+)|\s*(%|基點|基点)"
 )
-_IDENT_CHAR_RE = re.compile(r"[a-z0-9_]")
+_IDENT_CHAR_RE = re.compile(r"[a-z_]")
 _NODES = (ast.Expr, ast.BinOp, ast.UnaryOp, ast.Call, ast.Constant)
 _TRAILING_RE = re.compile(r"[\s=?]+$")
 

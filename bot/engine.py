@@ -144,7 +144,7 @@ class Engine:
 
     def _ask_embedded(self, question: str, history: list[tuple[str, str]], lang: Lang) -> Answer:
         hits = self.retriever.search(self._retrieval_query(question, history))
-        quotes = embedded.select_quotes(question, hits, self.glossary, lang)
+        quotes = embedded.select_quotes(question, hits, self.glossary, lang, self.retriever.idf)
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)
         text, cited = embedded.compose(question, lang, quotes, self.glossary)

@@ -87,7 +87,10 @@ def evaluate(
             retrieval.append(rank)
             by_lang[case["lang"]].append(rank)
         if ask is not None:
-            answer = ask(case["q"])
+            try:
+                answer = ask(case["q"])
+            except UserError as err:  # e.g. an over-long message: the user sees this line
+                answer = {"answer": str(err), "grounded": False, "sources": [], "tool_calls": [], "error": True}
             out["answer"] = answer
             correct = _answer_correct(case, answer, check_calc)
             if correct is not None:

@@ -86,6 +86,10 @@ class Retriever:
             self.ids, self.texts, self.metas = chunks["ids"], chunks["documents"], chunks["metadatas"]
             self._bm25 = bm25
 
+    def idf(self, token: str) -> float:
+        """How rare a token is in the corpus (0 for unknown tokens)."""
+        return float(self._bm25.idf.get(token, 0.0)) if self._bm25 is not None else 0.0
+
     @property
     def size(self) -> int:
         return len(self.ids)
@@ -93,8 +97,13 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         question = validate_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
+        on_topic = bool(self.glossary.matches(question))
         expansion = self.glossary.expand(question) if mode != "dense" else []
         dense = self._dense(question) if mode != "bm25" else {}
+        # The question-level gate: no glossary term and nothing close in meaning means
+        # off-topic ("best pizza in New York" shares words, not a subject, with the corpus).
+        if mode != "bm25" and not on_topic and max(dense.values(), default=0.0) < self.settings.min_dense_without_terms:
+            return []
         lexical = self._lexical(question, expansion) if mode != "dense" else {}
         return self._fuse(dense, lexical, k, mode)
 

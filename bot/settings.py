@@ -35,11 +35,12 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=50)
-    candidates: int = Field(30, ge=5, le=200)
-    rrf_k: int = 60
+    candidates: int = Field(60, ge=5, le=500)
+    rrf_k: int = 10
     glossary_weight: float = Field(0.5, ge=0.0, le=1.0)
     min_dense_score: float = 0.30
     min_bm25_score: float = 4.0
+    min_dense_without_terms: float = 0.35
     max_question_chars: int = 1000
 
     # LLM backend: "none" uses the embedded deterministic answerer.

@@ -106,9 +106,10 @@ def _markdown_blocks(body: str) -> list[Block]:
             if in_head:
                 header = row
             elif any(row):
-                # "zh-Hant: 槓桿; English: leverage; 說明: ..." keeps a row self-describing.
+                # "zh-Hant: 槓桿 · English: leverage · 說明: ..." keeps a row self-describing
+                # and one sentence long (no ";" for the splitter to cut at).
                 cells = [f"{h}: {c}" if h else c for h, c in zip(header or [""] * len(row), row)]
-                blocks.append(Block(_heading_path(stack), "; ".join(c for c in cells if c)))
+                blocks.append(Block(_heading_path(stack), " · ".join(c for c in cells if c)))
         elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
             text = _inline_text(token)
             if text:
