@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.text import detect_lang
 SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 REQUIRED = ("title", "lang", "source", "date", "license")
 MAX_BYTES = 20 * 1024 * 1024
+_REFERENCES = re.compile(r"(^|> )(Sources|References|資料來源|参考资料|參考資料)\b", re.IGNORECASE)
 
 
 class LoadError(Exception):
@@ -210,7 +212,9 @@ def load(path: Path, root: Path) -> Document:
     if path.stat().st_size > MAX_BYTES:
         raise LoadError(f"larger than {MAX_BYTES // (1024 * 1024)} MB")
     meta, blocks = _LOADERS[path.suffix.lower()](path)
-    blocks = [b for b in blocks if b.text.strip()]
+    # Bibliographies list every keyword of the document and answer nothing: keep them out
+    # of the index (the front matter's `source` still names where facts come from).
+    blocks = [b for b in blocks if b.text.strip() and not _REFERENCES.search(b.section)]
     if not blocks:
         raise LoadError("no text found")
     clean = {k: str(v).strip() for k, v in meta.items() if v is not None}

@@ -86,5 +86,5 @@ def test_server_killed_during_questions_then_back(server, make_settings, corpus_
 
 def test_dead_server_at_start_is_a_clear_error(make_settings, corpus_copy):
     settings = make_settings(corpus_dir=corpus_copy, chroma_host="127.0.0.1", chroma_port=_free_port())
-    with pytest.raises(StoreError, match="Chroma server at 127.0.0.1"):
+    with pytest.raises(StoreError, match=r"Chroma server at 127\.0\.0\.1"):
         Retriever.build(settings)

@@ -77,7 +77,7 @@ def test_empty_reply_is_treated_as_a_failure(engine):
 class _FakeOpenAI(http.server.BaseHTTPRequestHandler):
     mode = "garbage"
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         if self.mode == "hang":
             time.sleep(3)

@@ -22,7 +22,7 @@ def _texts(hits):
         ("what is the basis trade?", "basis trade"),
         ("What three preconditions does the basis trade's stability rest on?", "低融資成本"),
         ("What is moral hazard in the Treasury market?", "道德風險"),
-        ("美联储2020年买了多少国债?", "1.5"),
+        ("美联储2020年3月是怎么稳定国债市场的?", "購債"),
     ],
 )
 def test_relevant_passages_are_found(retriever, question, expected):

@@ -49,13 +49,24 @@ def test_edit_replaces_exactly_that_documents_chunks(make_settings, corpus_copy,
     run(settings, model_factory=lambda: model)
     before = _chunks_by_doc(settings)
     path = corpus_copy / "en-regulation.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\n\nA brand-new closing paragraph about margin.\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace(
+        "\n## Sources", "\nA brand-new closing paragraph about margin.\n\n## Sources", 1
+    )
+    path.write_text(text, encoding="utf-8")
     summary = run(settings, model_factory=lambda: model)
     assert (summary.added, summary.updated, summary.removed) == (0, 1, 0)
     assert 1 <= summary.embedded <= 2  # the new paragraph (and at most its overlap neighbour)
     after = _chunks_by_doc(settings)
     assert {m["content_hash"] for m in after["glossary"]} == {m["content_hash"] for m in before["glossary"]}
-    assert any("brand-new closing paragraph" in m["tokens"] or "brand" in m["tokens"] for m in after["en-regulation"])
+    assert any("brand" in m["tokens"].split() for m in after["en-regulation"])
+
+
+def test_bibliography_sections_are_not_indexed(make_settings, corpus_copy, model):
+    settings = make_settings(corpus_dir=corpus_copy)
+    path = corpus_copy / "en-regulation.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA zebra citation line.\n", encoding="utf-8")
+    run(settings, model_factory=lambda: model)
+    assert not any("zebra" in m["tokens"] for m in _chunks_by_doc(settings)["en-regulation"])
 
 
 def test_deleted_document_chunks_are_removed(make_settings, corpus_copy, model):
