@@ -75,27 +75,56 @@ def sentence_lang(sentence: str) -> str:
     return "zh" if cjk_ratio(sentence) > 0.3 else "en"
 
 
+_ASKS_WHEN = re.compile(r"\bwhen\b|\bwhat (year|date)\b|什麼時候|什么时候|何時|何时|哪一年|幾月|几月|期限", re.IGNORECASE)
+_ASKS_AMOUNT = re.compile(
+    r"\bhow (much|many|big|large|high|far)\b|\bwhat (size|share|percentage)\b|多少|多大|多高|幾倍|几倍|規模|规模",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(19|20)\d\d\b|(19|20)\d\d\s*年|\d+\s*月|\b(January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+_AMOUNT = re.compile(r"\d[\d,.]*\s*(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE)
+
+
+def _shared(wanted: set[str], tokens: set[str]) -> set[str]:
+    """Tokens in both, letting English stems meet their longer forms (comply ~ compliance)."""
+    shared = wanted & tokens
+    for word in wanted - shared:
+        if len(word) >= 5 and word.isascii() and any(
+            len(t) >= 5 and t.isascii() and (t.startswith(word) or word.startswith(t)) for t in tokens
+        ):
+            shared.add(word)
+    return shared
+
+
 def select_quotes(
     question: str, hits: list[Hit], glossary: Glossary, lang: Lang, idf: Callable[[str], float]
 ) -> list[Quote]:
-    """The sentences that best answer the question: rare shared words, top passages, same language."""
+    """The sentences that best answer the question: rare shared words, top passages, same
+    language, and a date or an amount when the question asks "when" or "how much"."""
     own = set(tokenize(question))
     expanded = set(tokenize(" ".join(glossary.expand(question)))) - own
     if not own and not expanded:
         return []
     asked = "en" if lang == "en" else "zh"
+    wants_date, wants_amount = bool(_ASKS_WHEN.search(question)), bool(_ASKS_AMOUNT.search(question))
     scored = []
     for hit in hits:
         for sentence in split_sentences(hit.text.replace("\n\n", "\n")):
             if len(sentence) < 6:
                 continue
             tokens = set(tokenize(sentence))
-            overlap = sum(idf(t) for t in own & tokens) + 0.7 * sum(idf(t) for t in expanded & tokens)
+            overlap = sum(idf(t) for t in _shared(own, tokens)) + 0.7 * sum(
+                idf(t) for t in _shared(expanded, tokens)
+            )
             if overlap <= 0:
                 continue
             score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank
             if sentence_lang(sentence) == asked:
                 score += 0.5
+            if (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence)):
+                score += 0.6
             scored.append(Quote(hit, sentence, score))
     scored.sort(key=lambda q: -q.score)
     chosen: list[Quote] = []
