@@ -69,7 +69,7 @@ def my_permissions(channel: Any) -> discord.Permissions:
 
 def can_embed(target: Any) -> bool:
     """Whether embeds will render: the interaction's app permissions, or the channel's."""
-    if isinstance(target, discord.Interaction) or hasattr(target, "app_permissions"):
+    if hasattr(target, "app_permissions"):  # an Interaction
         return bool(target.app_permissions.embed_links)
     return bool(my_permissions(target).embed_links)
 
@@ -130,10 +130,12 @@ class BasisBotCore(commands.Bot):
         *,
         engine: Engine | None = None,
         sync_commands: bool = True,
+        intents: discord.Intents | None = None,
         **options: Any,
     ) -> None:
-        intents = discord.Intents.default()
-        intents.message_content = True
+        if intents is None:  # tests under dpytest add `members` so its fake guild resolves mentions
+            intents = discord.Intents.default()
+            intents.message_content = True
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,

@@ -78,7 +78,11 @@ def leverage_report(
         try:
             parts.append(finance.margin_call_move(leverage, haircut, chinese=chinese).text)
         except CalcError as err:
-            parts.append(f"⚠️ {err}")
+            parts.append(
+                f"⚠️ 折價率 {format_number(haircut * 100)}% 不低於初始保證金 1 ÷ {format_number(leverage)}:一建倉就會被追繳。"
+                if chinese
+                else f"⚠️ {err}"
+            )
     if move:
         parts.append(finance.loss_from_move(leverage, move, equity, chinese=chinese).text)
     moves = sorted({*finance.DEFAULT_MOVES, *([-abs(move)] if move else [])}, reverse=True)

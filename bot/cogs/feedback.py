@@ -106,8 +106,9 @@ class FeedbackView(discord.ui.View):
             await interaction.response.send_message(messages.ALREADY_VOTED, ephemeral=True)
             return
         self.votes[user_id] = vote
-        await self.cog.record(user_id=user_id, vote=vote, question=self.question, answer=self.answer, surface=self.surface)
+        # Answer first: Discord allows 3 s, and a write that fails is still logged with an id.
         await interaction.response.send_message(messages.THANKS, ephemeral=True)
+        await self.cog.record(user_id=user_id, vote=vote, question=self.question, answer=self.answer, surface=self.surface)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
         error_id = new_error_id()

@@ -24,7 +24,7 @@ from bot.settings import ROOT
 )
 def test_arithmetic_goes_to_the_calculator(engine, question, tool, figure):
     answer = engine.ask(question)
-    assert [c.name for c in answer.tool_calls][0] == tool
+    assert answer.tool_calls[0].name == tool
     assert figure in answer.answer
     assert answer.sources == []
 
