@@ -126,7 +126,7 @@ def _plain_blocks(text: str) -> list[Block]:
     return [Block("", p) for p in paragraphs if p]
 
 
-def _load_markdown(path: Path) -> tuple[dict, list[Block]]:
+def _front_matter(path: Path) -> tuple[dict, str]:
     import frontmatter
     import yaml
 
@@ -134,18 +134,17 @@ def _load_markdown(path: Path) -> tuple[dict, list[Block]]:
         post = frontmatter.loads(_read_text(path))
     except yaml.YAMLError as err:
         raise LoadError(f"broken front matter: {str(err).splitlines()[0]}") from err
-    return dict(post.metadata), _markdown_blocks(post.content)
+    return dict(post.metadata), post.content
+
+
+def _load_markdown(path: Path) -> tuple[dict, list[Block]]:
+    meta, body = _front_matter(path)
+    return meta, _markdown_blocks(body)
 
 
 def _load_text(path: Path) -> tuple[dict, list[Block]]:
-    import frontmatter
-    import yaml
-
-    try:
-        post = frontmatter.loads(_read_text(path))
-    except yaml.YAMLError as err:
-        raise LoadError(f"broken front matter: {str(err).splitlines()[0]}") from err
-    return dict(post.metadata), _plain_blocks(post.content)
+    meta, body = _front_matter(path)
+    return meta, _plain_blocks(body)
 
 
 def _load_html(path: Path) -> tuple[dict, list[Block]]:
