@@ -42,6 +42,6 @@ def chat(settings: Settings) -> int:
         history = history[-2 * settings.discord_history_turns :]
         if result.notice:
             console.print(f"({result.notice})", style="yellow")
-        console.print(Markdown(result.answer))
+        console.print(Markdown(result.answer.replace("\n", "  \n")))  # keep line breaks
         for number, source in enumerate(result.sources, start=1):
             console.print(f"[{number}] {source.title}: 「{source.quote}」", style="dim", markup=False)
