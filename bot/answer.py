@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.glossary import Glossary
 from bot.lexical import tokenize
@@ -87,7 +88,17 @@ _DATE = re.compile(
 _AMOUNT = re.compile(r"\d[\d,.]*\s*(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE)
 
 
-def _shared(wanted: set[str], tokens: set[str]) -> set[str]:
+@lru_cache(maxsize=16384)
+def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """A passage's quotable sentences with their tokens; passages repeat, so this is cached."""
+    return tuple(
+        (sentence, frozenset(tokenize(sentence)))
+        for sentence in split_sentences(text.replace("\n\n", "\n"))
+        if len(sentence) >= 6
+    )
+
+
+def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
     """Tokens in both, letting English stems meet their longer forms (comply ~ compliance)."""
     shared = wanted & tokens
     for word in wanted - shared:
@@ -111,10 +122,7 @@ def select_quotes(
     wants_date, wants_amount = bool(_ASKS_WHEN.search(question)), bool(_ASKS_AMOUNT.search(question))
     scored = []
     for hit in hits:
-        for sentence in split_sentences(hit.text.replace("\n\n", "\n")):
-            if len(sentence) < 6:
-                continue
-            tokens = set(tokenize(sentence))
+        for sentence, tokens in _sentences(hit.text):
             overlap = sum(idf(t) for t in _shared(own, tokens)) + 0.7 * sum(
                 idf(t) for t in _shared(expanded, tokens)
             )

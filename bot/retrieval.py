@@ -9,9 +9,13 @@ returns nothing rather than noise for questions the corpus cannot answer.
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from bot import store
 from bot.errors import InputError, StoreError
@@ -62,6 +66,8 @@ class Retriever:
         self.texts: list[str] = []
         self.metas: list[dict[str, Any]] = []
         self._bm25: Any = None
+        self._idf: dict[str, float] = {}
+        self._position: dict[str, int] = {}
         self.reload()
 
     @classmethod
@@ -75,20 +81,27 @@ class Retriever:
 
     def reload(self) -> None:
         """(Re)open the active index and rebuild BM25 from the tokens stored with each chunk."""
-        from rank_bm25 import BM25Okapi
+        import bm25s
 
         collection, state = store.open_active(self.settings)
         chunks = store.all_chunks(collection)
         corpus = [(meta.get("tokens") or "").split() for meta in chunks["metadatas"]]
-        bm25 = BM25Okapi(corpus) if corpus else None
+        bm25 = None
+        if corpus:
+            bm25 = bm25s.BM25(method="lucene")
+            bm25.index(corpus, show_progress=False)
+        frequency: Counter[str] = Counter(token for tokens in corpus for token in set(tokens))
+        n = len(corpus)
+        idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
         with self._lock:
             self._collection, self.state = collection, state
             self.ids, self.texts, self.metas = chunks["ids"], chunks["documents"], chunks["metadatas"]
-            self._bm25 = bm25
+            self._position = {cid: i for i, cid in enumerate(self.ids)}
+            self._bm25, self._idf = bm25, idf
 
     def idf(self, token: str) -> float:
         """How rare a token is in the corpus (0 for unknown tokens)."""
-        return float(self._bm25.idf.get(token, 0.0)) if self._bm25 is not None else 0.0
+        return self._idf.get(token, 0.0)
 
     @property
     def size(self) -> int:
@@ -126,7 +139,7 @@ class Retriever:
                 f"The knowledge base is unavailable right now ({store.describe_location(self.settings)}); "
                 "please try again shortly."
             ) from err
-        position = {cid: i for i, cid in enumerate(self.ids)}
+        position = self._position
         return {
             position[cid]: 1.0 - dist
             for cid, dist in zip(got["ids"][0], got["distances"][0])
@@ -140,8 +153,9 @@ class Retriever:
         if not tokens:
             return {}
         scores = self._bm25.get_scores(tokens)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])[: self.settings.candidates]
-        return {i: float(scores[i]) for i in order if scores[i] > 0}
+        n = min(self.settings.candidates, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float], k: int, mode: Mode) -> list[Hit]:
         s = self.settings

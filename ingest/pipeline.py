@@ -23,7 +23,8 @@ from bot.settings import Settings
 from ingest.loaders import Document, LoadError, discover, load
 from ingest.splitter import split_blocks
 
-SPLITTER_VERSION = 1
+# Bump when splitting, tokenising or the chunk metadata change, so old indexes are redone.
+PIPELINE_VERSION = 2
 
 
 @dataclass
@@ -91,14 +92,15 @@ def prepare(doc: Document, settings: Settings) -> list[PreparedChunk]:
     return out
 
 
-def _manifest(chunks: list[PreparedChunk], settings: Settings) -> str:
+def _manifest(doc_hashes: dict[str, str], settings: Settings) -> str:
+    """What the index was built from: documents, chunking and model.  Equal means nothing to do,
+    decided before any splitting or tokenising."""
     digest = hashlib.sha256(
-        f"{SPLITTER_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
+        f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
         f"{settings.chunk_overlap_sentences}".encode()
     )
-    for chunk in chunks:
-        digest.update(chunk.id.encode())
-        digest.update(json.dumps(chunk.metadata, sort_keys=True, ensure_ascii=False).encode())
+    for doc_id, doc_hash in sorted(doc_hashes.items()):
+        digest.update(f"{doc_id}={doc_hash}\n".encode())
     return digest.hexdigest()
 
 
@@ -131,9 +133,8 @@ def run(
 
         raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
     docs = _load_corpus(settings.corpus_dir, summary)
-    chunks = [chunk for doc in docs for chunk in prepare(doc, settings)]
     doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
-    summary.documents, summary.chunks = len(docs), len(chunks)
+    summary.documents = len(docs)
 
     client = _connect_for_ingest(settings, rebuild)
     state = store.IndexState() if rebuild else store.read_state(client, settings)
@@ -144,13 +145,16 @@ def run(
     summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
     summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
 
-    manifest = _manifest(chunks, settings)
-    if state.active and state.manifest == manifest and _exists(client, state.active):
+    manifest = _manifest(doc_hashes, settings)
+    old = _get(client, state.active) if state.active else None
+    if old is not None and state.manifest == manifest:
+        summary.chunks = old.count()
         _drop_orphans(client, settings, keep=state.active)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
-    old = _get(client, state.active) if state.active else None
+    chunks = [chunk for doc in docs for chunk in prepare(doc, settings)]
+    summary.chunks = len(chunks)
     reused = _reuse_vectors(old, [c.id for c in chunks])
     todo = [c for c in chunks if c.id not in reused]
     name = f"{settings.collection}__{time.strftime('%Y%m%d%H%M%S')}_{hashlib.sha256(manifest.encode()).hexdigest()[:8]}"

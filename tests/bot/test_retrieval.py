@@ -20,8 +20,8 @@ def _texts(hits):
         ("什麼是基差交易?", "基差交易"),
         ("什么是基差交易?", "基差交易"),
         ("what is the basis trade?", "basis trade"),
-        ("What three preconditions does the basis trade's stability rest on?", "低融資成本"),
-        ("What is moral hazard in the Treasury market?", "道德風險"),
+        ("What three preconditions does the basis trade's stability rest on?", "three conditions"),
+        ("What is moral hazard in the Treasury market?", "moral hazard"),
         ("美联储2020年3月是怎么稳定国债市场的?", "購債"),
     ],
 )
@@ -75,3 +75,24 @@ def test_search_cli_without_index_names_the_fix(tmp_path):
     )
     assert out.returncode == 2
     assert "python -m ingest" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What three preconditions does the basis trade's stability rest on?", "低融資成本"),
+        ("What does the article say about moral hazard?", "道德風險"),
+        ("What did Bessent say about the sell-off?", "不舒服但正常的去槓桿"),
+        ("How much leverage do hedge funds use in the basis trade?", "50倍"),
+    ],
+)
+def test_english_questions_reach_the_chinese_article(make_settings, corpus_copy, model, question, expected):
+    from bot.glossary import load
+    from bot.retrieval import Retriever
+    from ingest.pipeline import run
+
+    (corpus_copy / "en-regulation.md").unlink()  # only Chinese text (and the glossary) remain
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    hits = Retriever(settings, model, load(corpus_copy)).search(question, 5)
+    assert expected in _texts(hits)
