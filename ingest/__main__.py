@@ -44,10 +44,10 @@ def _run_with_progress(settings, rebuild: bool):
     from ingest.pipeline import run
 
     with Progress(transient=True) as progress:
-        task = progress.add_task("embedding", total=None)
+        task = progress.add_task("embedding chunks", total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def update(done: int) -> None:
+            progress.update(task, completed=done)
 
         return run(settings, rebuild=rebuild, progress=update)
 
