@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import BackendError
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = """You answer questions in a finance-learning Discord about the US Treasury basis \
 trade and the Treasury-market stress of March 2020 and April 2025.
@@ -80,7 +83,8 @@ def run_agent(
         state = future.result(timeout=timeout_s)
     except concurrent.futures.TimeoutError as err:
         raise BackendError(f"The language model did not answer within {timeout_s:g} s.") from err
-    except Exception as err:
+    except Exception as err:  # any backend or tool failure: the user still gets an answer
+        log.warning("LLM agent failed; falling back to the embedded answerer", exc_info=True)
         raise BackendError(f"The language model failed ({type(err).__name__}).") from err
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

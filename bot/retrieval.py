@@ -9,6 +9,7 @@ returns nothing rather than noise for questions the corpus cannot answer.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import Counter
@@ -26,6 +27,8 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -134,6 +137,7 @@ class Retriever:
                 query_embeddings=[vector], n_results=n, include=["distances"]
             )
         except Exception as err:  # server gone, collection swapped: reopen on the next call
+            log.warning("vector query failed", exc_info=True)
             self._recover()
             raise StoreError(
                 f"The knowledge base is unavailable right now ({store.describe_location(self.settings)}); "
