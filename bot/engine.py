@@ -206,9 +206,9 @@ class Engine:
 
     def documents(self) -> list[dict[str, Any]]:
         """What the knowledge base holds: one row per document."""
-        counts = Counter(meta.get("doc_id") for meta in self.retriever.metas)
+        counts = Counter(meta.get("doc_id") for meta in self.retriever.index.metas)
         rows: dict[str, dict[str, Any]] = {}
-        for meta in self.retriever.metas:
+        for meta in self.retriever.index.metas:
             doc = meta.get("doc_id", "")
             rows.setdefault(
                 doc,
@@ -225,7 +225,7 @@ class Engine:
         backend = "embedded extractive answerer" if self.chat_model is None else f"{s.llm_provider}:{s.llm_model}"
         return {
             "model": f"{s.embedding_model} ({KNOWN_MODELS.get(s.embedding_model, '?')})",
-            "documents": len({m.get('doc_id') for m in self.retriever.metas}),
+            "documents": len({m.get('doc_id') for m in self.retriever.index.metas}),
             "chunks": self.retriever.size,
             "store": describe_location(s),
             "backend": backend,

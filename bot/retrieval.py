@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,23 +54,57 @@ class Hit:
         return data
 
 
+@dataclass(frozen=True)
+class Index:
+    """One consistent view of the active index; reloads swap the whole object at once."""
+
+    collection: Any
+    state: store.IndexState
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    position: dict[str, int]
+    bm25: Any
+    idf: dict[str, float]
+
+    @classmethod
+    def open(cls, settings: Settings) -> Index:
+        """Open the active collection and build BM25 from the tokens stored with each chunk."""
+        import bm25s
+
+        collection, state = store.open_active(settings)
+        chunks = store.all_chunks(collection)
+        corpus = [(meta.get("tokens") or "").split() for meta in chunks["metadatas"]]
+        bm25 = None
+        if corpus:
+            bm25 = bm25s.BM25(method="lucene")
+            bm25.index(corpus, show_progress=False)
+        frequency: Counter[str] = Counter(token for tokens in corpus for token in set(tokens))
+        n = len(corpus)
+        return cls(
+            collection=collection,
+            state=state,
+            ids=chunks["ids"],
+            texts=chunks["documents"],
+            metas=chunks["metadatas"],
+            position={cid: i for i, cid in enumerate(chunks["ids"])},
+            bm25=bm25,
+            idf={t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()},
+        )
+
+
 class Retriever:
-    """Model, collection and BM25 index, loaded once per process by :meth:`build`."""
+    """Model, collection and BM25 index, loaded once per process by :meth:`build`.
+
+    Thread-safe: each search reads one :class:`Index` snapshot, and :meth:`reload`
+    replaces the snapshot in a single assignment.
+    """
 
     def __init__(self, settings: Settings, model: SentenceTransformer, glossary: Glossary) -> None:
         self.settings = settings
         self.model = model
         self.glossary = glossary
-        self._lock = threading.Lock()
-        self._collection: Any = None
-        self.state: store.IndexState | None = None
-        self.ids: list[str] = []
-        self.texts: list[str] = []
-        self.metas: list[dict[str, Any]] = []
-        self._bm25: Any = None
-        self._idf: dict[str, float] = {}
-        self._position: dict[str, int] = {}
-        self.reload()
+        self.index = Index.open(settings)
 
     @classmethod
     def build(cls, settings: Settings) -> Retriever:
@@ -83,59 +116,43 @@ class Retriever:
         return cls(settings, model, load_glossary(settings.corpus_dir))
 
     def reload(self) -> None:
-        """(Re)open the active index and rebuild BM25 from the tokens stored with each chunk."""
-        import bm25s
-
-        collection, state = store.open_active(self.settings)
-        chunks = store.all_chunks(collection)
-        corpus = [(meta.get("tokens") or "").split() for meta in chunks["metadatas"]]
-        bm25 = None
-        if corpus:
-            bm25 = bm25s.BM25(method="lucene")
-            bm25.index(corpus, show_progress=False)
-        frequency: Counter[str] = Counter(token for tokens in corpus for token in set(tokens))
-        n = len(corpus)
-        idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
-        with self._lock:
-            self._collection, self.state = collection, state
-            self.ids, self.texts, self.metas = chunks["ids"], chunks["documents"], chunks["metadatas"]
-            self._position = {cid: i for i, cid in enumerate(self.ids)}
-            self._bm25, self._idf = bm25, idf
+        """Serve whatever index the pointer names now (after a re-index or a server restart)."""
+        self.index = Index.open(self.settings)
 
     def idf(self, token: str) -> float:
         """How rare a token is in the corpus (0 for unknown tokens)."""
-        return self._idf.get(token, 0.0)
+        return self.index.idf.get(token, 0.0)
 
     @property
     def size(self) -> int:
-        return len(self.ids)
+        return len(self.index.ids)
 
     def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         question = validate_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
+        index = self.index
         on_topic = bool(self.glossary.matches(question))
         expansion = self.glossary.expand(question) if mode != "dense" else []
-        dense = self._dense(question) if mode != "bm25" else {}
+        dense = self._dense(index, question) if mode != "bm25" else {}
         # The question-level gate: no glossary term and nothing close in meaning means
         # off-topic ("best pizza in New York" shares words, not a subject, with the corpus).
-        if mode != "bm25" and not on_topic and max(dense.values(), default=0.0) < self.settings.min_dense_without_terms:
+        nearest = max(dense.values(), default=0.0)
+        if mode != "bm25" and not on_topic and nearest < self.settings.min_dense_without_terms:
             return []
-        lexical = self._lexical(question, expansion) if mode != "dense" else {}
-        return self._fuse(dense, lexical, k, mode)
+        lexical = self._lexical(index, question, expansion) if mode != "dense" else {}
+        return self._fuse(index, dense, lexical, k)
 
     # -- the two rankers -------------------------------------------------
-    def _dense(self, question: str) -> dict[int, float]:
+    def _dense(self, index: Index, question: str) -> dict[int, float]:
         """Cosine ranking of the question as asked (measured: expansion only hurt it)."""
         from bot.embeddings import encode
 
         vector = encode(self.model, [question])[0]
-        n = min(self.settings.candidates, self.size)
+        n = min(self.settings.candidates, len(index.ids))
         if n == 0:
             return {}
         try:
-            got = self._collection.query(
-                query_embeddings=[vector], n_results=n, include=["distances"]
-            )
+            got = index.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         except Exception as err:  # server gone, collection swapped: reopen on the next call
             log.warning("vector query failed", exc_info=True)
             self._recover()
@@ -143,32 +160,31 @@ class Retriever:
                 f"The knowledge base is unavailable right now ({store.describe_location(self.settings)}); "
                 "please try again shortly."
             ) from err
-        position = self._position
         return {
-            position[cid]: 1.0 - dist
+            index.position[cid]: 1.0 - dist
             for cid, dist in zip(got["ids"][0], got["distances"][0])
-            if cid in position
+            if cid in index.position
         }
 
-    def _lexical(self, question: str, expansion: list[str]) -> dict[int, float]:
-        if self._bm25 is None:
+    def _lexical(self, index: Index, question: str, expansion: list[str]) -> dict[int, float]:
+        if index.bm25 is None:
             return {}
         tokens = tokenize(question) + tokenize(" ".join(expansion))
         if not tokens:
             return {}
-        scores = self._bm25.get_scores(tokens)
+        scores = index.bm25.get_scores(tokens)
         n = min(self.settings.candidates, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], k: int, mode: Mode) -> list[Hit]:
+    def _fuse(self, index: Index, dense: dict[int, float], lexical: dict[int, float], k: int) -> list[Hit]:
         s = self.settings
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
-            for rank, index in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
+            for rank, i in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
                 # Glossary rows name every form of a term, so expansion over-matches them.
-                weight = s.glossary_weight if self.metas[index].get("doc_id") == GLOSSARY_DOC else 1.0
-                fused[index] = fused.get(index, 0.0) + weight / (s.rrf_k + rank + 1)
+                weight = s.glossary_weight if index.metas[i].get("doc_id") == GLOSSARY_DOC else 1.0
+                fused[i] = fused.get(i, 0.0) + weight / (s.rrf_k + rank + 1)
         # The floor: a passage must be close in meaning or share enough rare words.
         relevant = [
             i for i in fused
@@ -176,20 +192,20 @@ class Retriever:
         ]
         relevant.sort(key=lambda i: -fused[i])
         hits = []
-        for rank, index in enumerate(relevant[:k], start=1):
-            meta = self.metas[index]
+        for rank, i in enumerate(relevant[:k], start=1):
+            meta = index.metas[i]
             hits.append(
                 Hit(
                     rank=rank,
-                    score=fused[index],
-                    text=self.texts[index],
+                    score=fused[i],
+                    text=index.texts[i],
                     title=meta.get("title", ""),
                     source=meta.get("source", ""),
                     lang=meta.get("lang", ""),
-                    chunk_id=self.ids[index],
+                    chunk_id=index.ids[i],
                     section=meta.get("section", ""),
-                    dense=dense.get(index, 0.0),
-                    bm25=lexical.get(index, 0.0),
+                    dense=dense.get(i, 0.0),
+                    bm25=lexical.get(i, 0.0),
                 )
             )
         return hits

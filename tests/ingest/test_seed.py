@@ -39,6 +39,6 @@ def test_committed_article_is_the_cleaned_dump():
 
 
 def test_no_chunk_of_the_index_carries_unrelated_text(retriever):
-    for text in retriever.texts:
+    for text in retriever.index.texts:
         for word in UNRELATED:
             assert word not in text, (word, text[:80])
