@@ -92,10 +92,19 @@ _AMOUNT = re.compile(r"\d[\d,.]*\s*(%|倍|x\b|兆|億|萬|billion|trillion|bp|ba
 def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """A passage's quotable sentences with their tokens; passages repeat, so this is cached."""
     return tuple(
-        (sentence, frozenset(tokenize(sentence)))
+        (_readable(sentence), frozenset(tokenize(sentence)))
         for sentence in split_sentences(text.replace("\n\n", "\n"))
         if len(sentence) >= 6
     )
+
+
+_GLOSSARY_ROW = re.compile(r"^zh-Hant: (?P<hant>.+?) · zh-Hans: .+? · English: (?P<en>.+?) · 說明: (?P<note>.+)$")
+
+
+def _readable(sentence: str) -> str:
+    """A glossary row as a reader would write it: "槓桿 (leverage): 說明"."""
+    row = _GLOSSARY_ROW.match(sentence)
+    return f"{row['hant']} ({row['en']}): {row['note']}" if row else sentence
 
 
 def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
@@ -130,7 +139,7 @@ def select_quotes(
                 continue
             score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank
             if sentence_lang(sentence) == asked:
-                score += 0.5
+                score += 1.0
             if (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence)):
                 score += 0.6
             scored.append(Quote(hit, sentence, score))
