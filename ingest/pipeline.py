@@ -12,7 +12,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from ingest.splitter import split_blocks
 
 # Bump when splitting, tokenising or the chunk metadata change, so old indexes are redone.
 PIPELINE_VERSION = 2
-EMBED_BATCH = 64
 
 
 @dataclass
@@ -155,44 +153,33 @@ def run(
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
+    # A paragraph repeated inside one section is one chunk (same content-hash id).
+    chunks = list({c.id: c for doc in docs for c in prepare(doc, settings)}.values())
+    summary.chunks = len(chunks)
+    reused = _reuse_vectors(old, [c.id for c in chunks])
+    todo = [c for c in chunks if c.id not in reused]
     name = f"{settings.collection}__{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
     _drop_if_exists(client, name)
     new = store.create_chunk_collection(client, name, settings.embedding_model)
 
-    model: Any = None
+    vectors = dict(reused)
+    if todo:
+        from bot.embeddings import encode, load_model
 
-    def embed(texts: list[str]) -> list[list[float]]:
-        nonlocal model
-        if model is None:  # only now: a run that reuses every vector never loads it
-            from bot.embeddings import load_model
+        model = model_factory() if model_factory else load_model(
+            settings.embedding_model, settings.embedding_threads
+        )
+        batch = 64
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            for chunk, vector in zip(part, encode(model, [c.embed_text for c in part])):
+                vectors[chunk.id] = vector
+            summary.embedded += len(part)
+            if progress:
+                progress(summary.embedded)
 
-            model = model_factory() if model_factory else load_model(
-                settings.embedding_model, settings.embedding_threads
-            )
-        from bot.embeddings import encode
-
-        return encode(model, texts)
-
-    chunks: list[PreparedChunk] = []
-    vectors: dict[str, list[float]] = {}
-    # The next document is split and tokenised in a worker while this one is embedded
-    # (the numpy encoder releases the GIL), so preparation mostly hides behind embedding.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        for prepared in pool.map(lambda doc: prepare(doc, settings), docs):
-            chunks.extend(prepared)
-            vectors.update(_reuse_vectors(old, [c.id for c in prepared]))
-            todo = [c for c in prepared if c.id not in vectors]
-            for start in range(0, len(todo), EMBED_BATCH):
-                part = todo[start : start + EMBED_BATCH]
-                vectors.update(zip([c.id for c in part], embed([c.embed_text for c in part])))
-                summary.embedded += len(part)
-                if progress:
-                    progress(summary.embedded)
-    summary.chunks = len(chunks)
-
-    unique = list({c.id: c for c in chunks}.values())
-    for start in range(0, len(unique), 1000):
-        part = unique[start : start + 1000]
+    for start in range(0, len(chunks), 1000):
+        part = chunks[start : start + 1000]
         new.add(
             ids=[c.id for c in part],
             embeddings=[vectors[c.id] for c in part],
