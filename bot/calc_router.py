@@ -95,7 +95,9 @@ _ASK_MOVE = _kw(
     "what price", "what percent", "what %", "which", "多少", "幾", "几", "多大", "什麼價", "什么价",
 )
 _ASK_LEVERAGE = _kw("leverage", "槓桿", "杠杆", "倍", "how much", "how many", "max", "最多", "最高", "多少")
-_ASK_VALUE = _kw("what", "how much", "how many", "which", "多少", "幾", "几", "多大", "最多", "最高")
+_ASK_VALUE = _kw(
+    "what", "how much", "how many", "which", "max", "maximum", "多少", "幾", "几", "多大", "最多", "最高", "上限",
+)
 _ASK_RATIO = _kw("leverage", "槓桿", "杠杆", "幾倍", "几倍", "多少倍")
 _HAIRCUT_KW = _kw("haircut", "折價率", "折价率", "折扣率", "扣減率", "扣减率", "折價", "折价")
 _WIPE_KW = _kw(

@@ -64,8 +64,6 @@ _OPERATOR_MAP = str.maketrans(
         "∙": "*",
         "÷": "/",
         "∕": "/",
-        "²": "^2",  # NFKC would turn these into plain digits
-        "³": "^3",
         "（": "(",
         "）": ")",
         "，": ",",
@@ -195,8 +193,17 @@ def format_number(value: float, *, chinese: bool = False, decimals: int | None =
 # ------------------------------------------------------------- normalising
 
 
+_SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+
+
 def normalise(text: str) -> str:
-    """Fold full-width and typographic variants so one grammar covers all scripts."""
+    """Fold full-width and typographic variants so one grammar covers all scripts.
+
+    Superscripts are exponents ("10⁹" is 10^9), rewritten before NFKC would turn
+    them into plain digits ("109").
+    """
+    text = _SUPERSCRIPT.sub(lambda m: f"^({m.group().translate(_SUPERSCRIPT_PLAIN)})", text)
     text = text.translate(_OPERATOR_MAP)
     text = unicodedata.normalize("NFKC", text)
     return text.translate(_OPERATOR_MAP).lower()

@@ -257,3 +257,9 @@ def test_route_never_raises(text: str) -> None:
         assert str(err) and "\n" not in str(err)
     else:
         assert answer
+
+
+def test_terse_max_leverage_question_is_routed():
+    call = route("max leverage w/ a 5% repo haircut?")
+    assert call is not None and call.tool == "leverage_from_haircut"
+    assert call.args["haircut"] == pytest.approx(0.05)

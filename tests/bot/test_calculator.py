@@ -365,3 +365,11 @@ def test_matches_python_arithmetic(a: float, op: str, b: float) -> None:
         return  # scientific literals are fine but keep the comparison simple
     expected = {"+": a + b, "-": a - b, "*": a * b, "/": a / b}[op]
     assert evaluate(expr).value == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [("2×10⁹", 2e9), ("3²", 9), ("10⁻²", 0.01), ("5²+1", 26), ("(1+1)³", 8)],
+)
+def test_superscripts_are_exponents(expr, value):
+    assert evaluate(expr).value == pytest.approx(value)
