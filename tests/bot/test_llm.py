@@ -83,11 +83,14 @@ class _FakeOpenAI(http.server.BaseHTTPRequestHandler):
         if self.mode == "hang":
             time.sleep(3)
         body = b"<html>not json at all" if self.mode == "garbage" else b"{}"
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up first, as it should
 
     def log_message(self, *args):
         pass
