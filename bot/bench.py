@@ -202,19 +202,10 @@ def dev_questions() -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def prepared_chunks(settings: Settings) -> list[Any]:
-    """The chunks ingestion would build, as `_load_corpus` + `prepare` build them."""
-    from ingest.loaders import LoadError, discover, load
-    from ingest.pipeline import prepare
+    """The chunks ingestion would build, exactly as it builds them."""
+    from ingest.pipeline import Summary, load_corpus, prepare
 
-    root = settings.corpus_dir
-    chunks = []
-    for path in discover(root):
-        try:
-            doc = load(path, root)
-        except LoadError:
-            continue
-        chunks.extend(prepare(doc, settings))
-    return chunks
+    return [c for doc in load_corpus(settings.corpus_dir, Summary()) for c in prepare(doc, settings)]
 
 
 def measure_ingest(base: Settings, model: Any, tmp: Path, log: Log) -> tuple[dict[str, Any], Settings]:

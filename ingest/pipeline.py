@@ -104,7 +104,8 @@ def _manifest(doc_hashes: dict[str, str], settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _load_corpus(root: Path, summary: Summary) -> list[Document]:
+def load_corpus(root: Path, summary: Summary) -> list[Document]:
+    """Every readable document under root; unreadable files are recorded in summary.skipped."""
     docs = []
     for path in discover(root):
         try:
@@ -132,7 +133,7 @@ def run(
         from bot.errors import UserError
 
         raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
-    docs = _load_corpus(settings.corpus_dir, summary)
+    docs = load_corpus(settings.corpus_dir, summary)
     doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
     summary.documents = len(docs)
 
