@@ -31,6 +31,20 @@ def settings_for(tmp: Path, corpus: Path = CORPUS, **overrides: object) -> Setti
     return Settings(_env_file=None, **values)
 
 
+def cli_env(corpus: Path, data: Path, **extra: str) -> dict[str, str]:
+    """Environment for a `python -m bot|ingest` child: these values win over any developer .env."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "CORPUS_DIR": str(corpus),
+        "DATA_DIR": str(data),
+        "CHROMA_HOST": "",
+        "LLM_PROVIDER": "none",
+        "DISCORD_TOKEN": "",
+        "HF_HUB_OFFLINE": "1",
+        **extra,
+    }
+
+
 @pytest.fixture(scope="session")
 def model():
     from bot.embeddings import load_model

@@ -4,11 +4,11 @@ import subprocess
 import sys
 
 from bot.settings import ROOT
+from tests.conftest import cli_env
 
 
 def test_run_without_token_is_the_terminal_chat(built_settings):
-    env = {"CORPUS_DIR": str(built_settings.corpus_dir), "DATA_DIR": str(built_settings.data_dir),
-           "PATH": "/usr/bin:/bin", "DISCORD_TOKEN": "", "COLUMNS": "200"}
+    env = cli_env(built_settings.corpus_dir, built_settings.data_dir, COLUMNS="200")
     out = subprocess.run(
         [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         input="本金1000萬、50倍槓桿,部位多大?\n\n什麼是保證金螺旋?\n" + "x" * 2000 + "\n/quit\n",

@@ -8,6 +8,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.settings import ROOT
+from tests.conftest import cli_env
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ def test_about_and_documents_and_define(engine):
 
 
 def test_ask_cli_json_shape(built_settings):
-    env = {"CORPUS_DIR": str(built_settings.corpus_dir), "DATA_DIR": str(built_settings.data_dir), "PATH": "/usr/bin:/bin"}
+    env = cli_env(built_settings.corpus_dir, built_settings.data_dir)
     out = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "什麼是保證金追繳?", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

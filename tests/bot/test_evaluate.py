@@ -9,6 +9,7 @@ import pytest
 from bot.errors import UserError
 from bot.evaluate import contains_any, evaluate, load_cases
 from bot.settings import ROOT
+from tests.conftest import cli_env
 
 CASES = [
     {"id": "a", "kind": "retrieval", "lang": "zh-Hant", "q": "什麼是道德風險?", "expect_any": ["道德風險"]},
@@ -57,7 +58,7 @@ def test_bad_jsonl_is_a_user_error(tmp_path):
 def test_eval_cli_json(built_settings, tmp_path):
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in CASES), encoding="utf-8")
-    env = {"CORPUS_DIR": str(built_settings.corpus_dir), "DATA_DIR": str(built_settings.data_dir), "PATH": "/usr/bin:/bin"}
+    env = cli_env(built_settings.corpus_dir, built_settings.data_dir)
     out = subprocess.run(
         [sys.executable, "-m", "bot", "eval", str(path), "-k", "3", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

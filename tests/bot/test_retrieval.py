@@ -8,6 +8,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.settings import ROOT
+from tests.conftest import cli_env
 
 
 def _texts(hits):
@@ -56,7 +57,7 @@ def test_empty_or_huge_questions_are_refused(retriever, question):
 
 
 def test_search_cli_json(built_settings):
-    env = {"CORPUS_DIR": str(built_settings.corpus_dir), "DATA_DIR": str(built_settings.data_dir), "PATH": "/usr/bin:/bin"}
+    env = cli_env(built_settings.corpus_dir, built_settings.data_dir)
     out = subprocess.run(
         [sys.executable, "-m", "bot", "search", "什麼是保證金螺旋?", "-k", "3", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -69,7 +70,7 @@ def test_search_cli_json(built_settings):
 
 
 def test_search_cli_without_index_names_the_fix(tmp_path):
-    env = {"DATA_DIR": str(tmp_path / "nothing"), "PATH": "/usr/bin:/bin"}
+    env = cli_env(ROOT / "corpus", tmp_path / "nothing")
     out = subprocess.run(
         [sys.executable, "-m", "bot", "search", "basis"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )

@@ -1,7 +1,6 @@
 """Fault drill: an ingest killed with SIGKILL half-way leaves the previous index serving,
 and the next ingest completes and cleans up after the dead one."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from bot.glossary import load
 from bot.retrieval import Retriever
 from bot.settings import ROOT
 from ingest.pipeline import run
+from tests.conftest import cli_env
 
 
 def _big_document(n: int) -> str:
@@ -32,7 +32,7 @@ def test_sigkill_half_way_keeps_the_old_index(make_settings, corpus_copy, model,
     before = store.read_state(store.connect(settings), settings)
 
     (corpus_copy / "drill.md").write_text(_big_document(1500), encoding="utf-8")
-    env = {**os.environ, "CORPUS_DIR": str(corpus_copy), "DATA_DIR": str(settings.data_dir)}
+    env = cli_env(corpus_copy, settings.data_dir)
     proc = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(kill_after)

@@ -9,6 +9,7 @@ import pytest
 from bot import store
 from bot.errors import StoreError
 from ingest.pipeline import run
+from tests.conftest import cli_env
 
 ROOT = store.__file__.rsplit("/bot/", 1)[0]
 
@@ -155,7 +156,7 @@ def test_corrupted_index_directory_names_the_fix(make_settings, corpus_copy, mod
 
 
 def test_cli_json_summary(make_settings, corpus_copy, tmp_path):
-    env = {"CORPUS_DIR": str(corpus_copy), "DATA_DIR": str(tmp_path / "cli-data"), "PATH": "/usr/bin:/bin"}
+    env = cli_env(corpus_copy, tmp_path / "cli-data")
     out = subprocess.run(
         [sys.executable, "-m", "ingest", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
