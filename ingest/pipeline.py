@@ -126,13 +126,37 @@ def run(
     model_factory: Callable[[], Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Bring the index in line with the corpus; see module docstring for guarantees."""
+    """Bring the index in line with the corpus; see module docstring for guarantees.
+
+    One run at a time per data directory: two runs flipping the pointer and dropping
+    each other's collections could leave it naming a deleted one.
+    """
+    from filelock import FileLock, Timeout
+
+    from bot.errors import StoreError, UserError
+
+    if not settings.corpus_dir.is_dir():
+        raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / "ingest.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StoreError("Another ingest is running on this index; try again when it has finished.") from None
+    try:
+        return _run(settings, rebuild, model_factory, progress)
+    finally:
+        lock.release()
+
+
+def _run(
+    settings: Settings,
+    rebuild: bool,
+    model_factory: Callable[[], Any] | None,
+    progress: Callable[[int], None] | None,
+) -> Summary:
     started = time.perf_counter()
     summary = Summary()
-    if not settings.corpus_dir.is_dir():
-        from bot.errors import UserError
-
-        raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
     docs = load_corpus(settings.corpus_dir, summary)
     doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
     summary.documents = len(docs)

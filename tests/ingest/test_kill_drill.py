@@ -25,25 +25,44 @@ def _big_document(n: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("kill_after", [1.0, 4.0, 7.0])
-def test_sigkill_half_way_keeps_the_old_index(make_settings, corpus_copy, model, kill_after):
+def _building(settings, old: str) -> bool:
+    """True once the child has created its new collection (the build-aside phase)."""
+    names = [c if isinstance(c, str) else c.name for c in store.connect(settings).list_collections()]
+    return any(n not in (old, f"{settings.collection}__meta") for n in names)
+
+
+# When to kill: during start-up, the moment the new collection appears, and 1 s into the build.
+@pytest.mark.parametrize(("wait_for_build", "extra"), [(False, 0.5), (True, 0.0), (True, 1.0)])
+def test_sigkill_half_way_keeps_the_old_index(make_settings, corpus_copy, model, wait_for_build, extra):
     settings = make_settings(corpus_dir=corpus_copy)
     run(settings, model_factory=lambda: model)
     before = store.read_state(store.connect(settings), settings)
+    before_count = store.connect(settings).get_collection(before.active).count()
 
     (corpus_copy / "drill.md").write_text(_big_document(1500), encoding="utf-8")
     env = cli_env(corpus_copy, settings.data_dir)
     proc = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(kill_after)
-    if proc.poll() is None:
+    deadline = time.monotonic() + 60
+    while wait_for_build and proc.poll() is None and time.monotonic() < deadline:
+        if _building(settings, before.active):
+            break
+        time.sleep(0.02)
+    time.sleep(extra)
+    killed = proc.poll() is None
+    if killed:
         proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    if wait_for_build:
+        assert killed, "the ingest finished before the drill could kill it"
 
-    # Whatever the moment of death, some complete index answers.
-    state = store.read_state(store.connect(settings), settings)
-    assert state.active in (before.active, state.active)
-    if proc.returncode == -signal.SIGKILL:
+    # Whatever the moment of death, a complete index answers: the old one, or (killed after
+    # the pointer flip) the new one with every chunk of the drill document in it.
+    client = store.connect(settings)
+    state = store.read_state(client, settings)
+    if state.active != before.active:
+        assert client.get_collection(state.active).count() >= before_count + 1500
+    if wait_for_build and extra == 0.0:  # killed as the build began: seconds before any flip
         assert state.active == before.active
     hits = Retriever(settings, model, load(corpus_copy)).search("什麼是道德風險?", 3)
     assert hits and "道德風險" in " ".join(h.text for h in hits)

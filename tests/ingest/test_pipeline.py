@@ -164,3 +164,13 @@ def test_cli_json_summary(make_settings, corpus_copy, tmp_path):
     summary = json.loads(out.stdout)
     assert set(summary) == {"documents", "chunks", "added", "updated", "removed", "embedded", "seconds", "skipped"}
     assert summary["documents"] == 3 and summary["embedded"] == summary["chunks"]
+
+
+def test_a_second_concurrent_ingest_is_refused(make_settings, corpus_copy, model):
+    from filelock import FileLock
+
+    settings = make_settings(corpus_dir=corpus_copy)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(settings.data_dir / "ingest.lock"), pytest.raises(StoreError, match="Another ingest"):
+        run(settings, model_factory=lambda: model)
+    assert run(settings, model_factory=lambda: model).chunks > 0  # free again afterwards
