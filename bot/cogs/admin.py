@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,8 @@ class Admin(commands.Cog):
             return
         await interaction.response.defer(thinking=True, ephemeral=True)
         async with self.bot.reporting(interaction_sender(interaction), "/reindex"):
-            summary = await self.bot.queued(self.bot.require_engine().reindex)
+            # Its own thread, not a question worker: answers keep flowing during a long re-index.
+            summary = await asyncio.to_thread(self.bot.require_engine().reindex)
             line = summary.line()
             log.info("re-index requested in guild %s: %s", interaction.guild_id, line)
             await interaction.followup.send(f"✅ {line}", ephemeral=True, allowed_mentions=NO_PINGS)
