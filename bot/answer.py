@@ -163,8 +163,7 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
         if quote.hit not in cited:
             cited.append(quote.hit)
         number = cited.index(quote.hit) + 1
-        sentence = to_script(quote.sentence, lang) if lang != "en" else quote.sentence
-        parts.append(f"{sentence} [{number}]")
+        parts.append(f"{to_script(quote.sentence, lang)} [{number}]")
     chinese_quotes = [q for q in quotes if sentence_lang(q.sentence) == "zh"]
     if lang == "en" and chinese_quotes:
         english = [p for p, q in zip(parts, quotes) if sentence_lang(q.sentence) == "en"]

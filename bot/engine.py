@@ -99,10 +99,10 @@ class Engine:
             return Answer(answer=embedded.NO_LIVE_DATA[lang], grounded=False, language=lang)
 
         calc_text, calls = self._calculate(question)
+        calc_text = to_script(calc_text, lang)
         needs_kb = not calls or bool(_KNOWLEDGE_CUE.search(question))
         if calls and not needs_kb:
-            text = to_script(calc_text, lang) if lang != "en" else calc_text
-            return self._finish(Answer(answer=text, grounded=calls[0].name != "error", tool_calls=calls, language=lang), question)
+            return self._finish(Answer(answer=calc_text, grounded=calls[0].name != "error", tool_calls=calls, language=lang), question)
 
         notice = None
         if self.chat_model is not None:
@@ -112,8 +112,7 @@ class Engine:
                 notice = f"{err} Answered offline instead."
         result = self._ask_embedded(question, history or [], lang)
         if calls:
-            calc = to_script(calc_text, lang) if lang != "en" else calc_text
-            result.answer = calc + "\n\n" + result.answer
+            result.answer = calc_text + "\n\n" + result.answer
             result.tool_calls = calls + result.tool_calls
             result.grounded = result.grounded or calls[0].name != "error"
         result.notice = notice

@@ -15,8 +15,6 @@ from typing import Any
 from bot.errors import UserError
 from bot.text import squash
 
-KINDS = ("retrieval", "calc", "oos", "bad")
-
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
     cases = []

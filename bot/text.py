@@ -34,11 +34,6 @@ def to_simplified(text: str) -> str:
     return _converter("t2s").convert(text)
 
 
-def to_traditional(text: str) -> str:
-    """Simplified to Taiwan Traditional, with Taiwan phrasing (软件 -> 軟體)."""
-    return _converter("s2twp").convert(text)
-
-
 def fold(text: str) -> str:
     """The matching form: NFKC, Simplified, lower case."""
     return to_simplified(unicodedata.normalize("NFKC", text)).casefold()

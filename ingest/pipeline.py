@@ -243,10 +243,6 @@ def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
     return store.connect(settings, create=True)
 
 
-def _exists(client: Any, name: str) -> bool:
-    return _get(client, name) is not None
-
-
 def _get(client: Any, name: str) -> Any:
     try:
         return client.get_collection(name, embedding_function=None)
@@ -255,7 +251,7 @@ def _get(client: Any, name: str) -> Any:
 
 
 def _drop_if_exists(client: Any, name: str) -> None:
-    if _exists(client, name):
+    if _get(client, name) is not None:
         client.delete_collection(name)
 
 
