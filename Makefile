@@ -11,6 +11,7 @@ run: $(STAMP) index
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 install: $(STAMP)
@@ -29,12 +30,13 @@ index: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 eval: $(STAMP) index
 	$(BIN)/python -m bot eval eval/dev.jsonl --answers
 
 bench: $(STAMP) index
-	$(BIN)/python -m bot bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache

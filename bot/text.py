@@ -13,13 +13,19 @@ from typing import Literal
 
 Lang = Literal["zh-Hant", "zh-Hans", "en"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: Han characters (CJK extension A, unified ideographs, compatibility ideographs), for use
+#: inside a character class; every pattern that needs "a Chinese character" builds on this.
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: Marks that end a sentence in either language (full- and half-width).
+SENTENCE_END_MARKS = "。！？；!?;…"
+
+_CJK = re.compile(f"[{CJK_CHARS}]")
 _SPACE = re.compile(r"\s+")
 # A sentence ends at 。！？；!?; (full- or half-width) or at ". " / "… ", keeping
 # closing quotes and brackets with the sentence they close.
 _SENTENCE_END = re.compile(
-    r"""(?<=[。！？；!?;…])[」』”’"）)\]]*\s*"""
-    r"""|(?<=[.])[”’"）)\]]*\s+(?=[A-Z0-9("“「(\u4e00-\u9fff])"""
+    rf"""(?<=[{SENTENCE_END_MARKS}])[」』”’"）)\]]*\s*"""
+    rf"""|(?<=[.])[”’"）)\]]*\s+(?=[A-Z0-9("“「({CJK_CHARS}])"""
 )
 
 
@@ -79,6 +85,11 @@ def to_script(text: str, lang: str) -> str:
     if lang == "zh-Hant":
         return _converter("s2tw").convert(text)
     return text
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a monospace font (CJK characters take two), for tables."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.kb.glossary import row_text
 from bot.text import detect_lang
 
 SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
@@ -108,10 +109,7 @@ def _markdown_blocks(body: str) -> list[Block]:
             if in_head:
                 header = row
             elif any(row):
-                # "zh-Hant: 槓桿 · English: leverage · 說明: ..." keeps a row self-describing
-                # and one sentence long (no ";" for the splitter to cut at).
-                cells = [f"{h}: {c}" if h else c for h, c in zip(header or [""] * len(row), row)]
-                blocks.append(Block(_heading_path(stack), " · ".join(c for c in cells if c)))
+                blocks.append(Block(_heading_path(stack), row_text(header, row)))
         elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
             text = _inline_text(token)
             if text:

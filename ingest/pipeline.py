@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import store
-from bot.embeddings import count_tokens
-from bot.lexical import tokenize
+from filelock import FileLock, Timeout
+
+from bot.errors import StoreError, UserError
+from bot.kb import store
+from bot.kb.embeddings import count_tokens, encode, load_model
+from bot.kb.tokens import tokenize
 from bot.settings import Settings
 from ingest.loaders import Document, LoadError, discover, load
 from ingest.splitter import split_blocks
@@ -57,7 +61,7 @@ class PreparedChunk:
     id: str
     text: str
     embed_text: str
-    metadata: dict[str, Any]
+    metadata: store.ChunkMeta
 
 
 def chunk_id(doc_id: str, section: str, text: str) -> str:
@@ -76,18 +80,18 @@ def prepare(doc: Document, settings: Settings) -> list[PreparedChunk]:
     ):
         heading = chunk.section or doc.title
         embed_text = f"{heading}\n{chunk.text}"
-        metadata = {
-            "doc_id": doc.doc_id,
-            "title": doc.title,
-            "section": chunk.section,
-            "lang": doc.meta["lang"],
-            "source": doc.meta["source"],
-            "date": doc.meta["date"],
-            "license": doc.meta["license"],
-            "position": chunk.position,
-            "content_hash": hashlib.sha256(chunk.text.encode()).hexdigest()[:16],
-            "tokens": " ".join(tokenize(embed_text)),
-        }
+        metadata = store.ChunkMeta(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            section=chunk.section,
+            lang=doc.meta["lang"],
+            source=doc.meta["source"],
+            date=doc.meta["date"],
+            license=doc.meta["license"],
+            position=chunk.position,
+            content_hash=hashlib.sha256(chunk.text.encode()).hexdigest()[:16],
+            tokens=" ".join(tokenize(embed_text)),
+        )
         out.append(PreparedChunk(chunk_id(doc.doc_id, chunk.section, chunk.text), chunk.text, embed_text, metadata))
     return out
 
@@ -131,10 +135,6 @@ def run(
     One run at a time per data directory: two runs flipping the pointer and dropping
     each other's collections could leave it naming a deleted one.
     """
-    from filelock import FileLock, Timeout
-
-    from bot.errors import StoreError, UserError
-
     if not settings.corpus_dir.is_dir():
         raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -183,14 +183,12 @@ def _run(
     summary.chunks = len(chunks)
     reused = _reuse_vectors(old, [c.id for c in chunks])
     todo = [c for c in chunks if c.id not in reused]
-    name = f"{settings.collection}__{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
+    name = f"{store.chunk_collection_prefix(settings)}{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
     _drop_if_exists(client, name)
     new = store.create_chunk_collection(client, name, settings.embedding_model)
 
     vectors = dict(reused)
     if todo:
-        from bot.embeddings import encode, load_model
-
         model = model_factory() if model_factory else load_model(
             settings.embedding_model, settings.embedding_threads
         )
@@ -225,8 +223,6 @@ def _run(
 
 def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
     """Open the store; on --rebuild a damaged local directory is cleared first."""
-    from bot.errors import StoreError
-
     try:
         client = store.connect(settings, create=True)
         store.read_state(client, settings)
@@ -234,8 +230,6 @@ def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
     except StoreError:
         if not rebuild or settings.chroma_host:
             raise
-    import shutil
-
     from chromadb.api.client import SharedSystemClient
 
     shutil.rmtree(settings.chroma_path, ignore_errors=True)
@@ -268,8 +262,8 @@ def _reuse_vectors(old: Any, ids: list[str]) -> dict[str, list[float]]:
 
 def _drop_orphans(client: Any, settings: Settings, keep: str) -> None:
     """Remove chunk collections left by replaced indexes or killed runs."""
-    prefix = f"{settings.collection}__"
+    prefix = store.chunk_collection_prefix(settings)
     for collection in client.list_collections():
         name = collection if isinstance(collection, str) else collection.name
-        if name.startswith(prefix) and name not in (keep, f"{settings.collection}__meta"):
+        if name.startswith(prefix) and name not in (keep, store.meta_name(settings)):
             client.delete_collection(name)

@@ -45,9 +45,17 @@ def cli_env(corpus: Path, data: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def run_from_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """`python -m bot run` (or another command) in-process, with these settings."""
+    import bot.cli
+
+    monkeypatch.setattr(bot.cli, "get_settings", lambda: settings)
+    return bot.cli.main(list(args or ["run"]))
+
+
 @pytest.fixture(scope="session")
 def model():
-    from bot.embeddings import load_model
+    from bot.kb.embeddings import load_model
 
     return load_model()
 
@@ -63,15 +71,15 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, model) -> Settings:
 
 @pytest.fixture(scope="session")
 def retriever(built_settings: Settings, model):
-    from bot.glossary import load
-    from bot.retrieval import Retriever
+    from bot.kb.glossary import load
+    from bot.kb.retrieval import Retriever
 
     return Retriever(built_settings, model, load(built_settings.corpus_dir))
 
 
 @pytest.fixture(scope="session")
 def engine(built_settings: Settings, retriever):
-    from bot.engine import Engine
+    from bot.answering.engine import Engine
 
     return Engine(built_settings, retriever)
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bot import store
-from bot.glossary import load
-from bot.retrieval import Retriever
+from bot.kb import store
+from bot.kb.glossary import load
+from bot.kb.retrieval import Retriever
 from bot.settings import ROOT
 from ingest.pipeline import run
 from tests.conftest import cli_env

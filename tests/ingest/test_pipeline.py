@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from bot import store
 from bot.errors import StoreError
+from bot.kb import store
 from ingest.pipeline import run
 from tests.conftest import cli_env
 

@@ -1,6 +1,6 @@
 """Chinese-aware splitting: whole sentences, token budgets, headings respected."""
 
-from bot.embeddings import count_tokens
+from bot.kb.embeddings import count_tokens
 from bot.text import split_sentences
 from ingest.loaders import Block
 from ingest.splitter import split_blocks

@@ -1,0 +1,140 @@
+"""The trilingual glossary: one corpus document serves readers, `/define` and query expansion.
+
+A small multilingual model does not bridge "basis trade" and 基差交易 on its
+own; expanding a question with the glossary's other-language terms lets BM25
+and the dense search meet the passage in its own language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.text import fold
+
+GLOSSARY_FILE = "glossary.md"
+GLOSSARY_DOC = "glossary"  # its doc_id in the index
+COLUMNS = ("zh-Hant", "zh-Hans", "English")
+NOTE_COLUMN = "說明"
+#: How a table row is stored as chunk text: "zh-Hant: 槓桿 · zh-Hans: 杠杆 · English: leverage · 說明: …".
+#: Self-describing, and one sentence long (no ";" for the splitter to cut at).
+CELL_SEPARATOR = " · "
+_ROW = re.compile(
+    rf"^{COLUMNS[0]}: (?P<hant>.+?){CELL_SEPARATOR}{COLUMNS[1]}: .+?{CELL_SEPARATOR}"
+    rf"{COLUMNS[2]}: (?P<en>.+?){CELL_SEPARATOR}{NOTE_COLUMN}: (?P<note>.+)$"
+)
+
+
+def row_text(header: list[str], row: list[str]) -> str:
+    """The one writer of the row format: each cell labelled with its column."""
+    cells = [f"{h}: {c}" if h else c for h, c in zip(header or [""] * len(row), row)]
+    return CELL_SEPARATOR.join(c for c in cells if c)
+
+
+def readable_row(sentence: str) -> str:
+    """The one reader: a glossary row as a person would write it, "槓桿 (leverage): 說明";
+    any other sentence comes back unchanged."""
+    row = _ROW.match(sentence)
+    return f"{row['hant']} ({row['en']}): {row['note']}" if row else sentence
+
+
+@dataclass(frozen=True)
+class Term:
+    zh_hant: tuple[str, ...]
+    zh_hans: tuple[str, ...]
+    english: tuple[str, ...]
+    note: str
+
+    @property
+    def all_forms(self) -> tuple[str, ...]:
+        return self.zh_hant + self.zh_hans + self.english
+
+    def label(self) -> str:
+        return f"{' / '.join(self.zh_hant)} ({' / '.join(self.english)})"
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.split(" / ") if part.strip())
+
+
+def parse(markdown: str) -> list[Term]:
+    """Rows of the glossary table (header: zh-Hant | zh-Hans | English | 說明)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    rows: list[list[str]] = []
+    for index, token in enumerate(tokens):
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and tokens[index - 1].type in ("th_open", "td_open"):
+            rows[-1].append(token.content.strip())
+    if not rows or tuple(rows[0][:3]) != COLUMNS:
+        return []
+    return [
+        Term(_split(row[0]), _split(row[1]), _split(row[2]), row[3] if len(row) > 3 else "")
+        for row in rows[1:]
+        if len(row) >= 3 and row[0]
+    ]
+
+
+def load(corpus_dir: Path) -> Glossary:
+    path = corpus_dir / GLOSSARY_FILE
+    if not path.exists():
+        return Glossary([])
+    return Glossary(parse(path.read_text(encoding="utf-8")))
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]")
+
+
+class Glossary:
+    def __init__(self, terms: list[Term]) -> None:
+        self.terms = terms
+        # Longest forms first so "implied repo rate" wins over "repo".
+        forms = [(fold(form), term) for term in terms for form in term.all_forms if len(form) > 1]
+        self._forms = sorted(forms, key=lambda item: -len(item[0]))
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def matches(self, text: str) -> list[Term]:
+        """Terms mentioned in the text, any script, longest match first, no overlaps."""
+        folded = fold(text)
+        found: list[Term] = []
+        taken = [False] * len(folded)
+        for form, term in self._forms:
+            start = folded.find(form)
+            while start != -1:
+                end = start + len(form)
+                ascii_form = bool(_ASCII_WORD.match(form[0]))
+                bounded = not ascii_form or (
+                    (start == 0 or not folded[start - 1].isalnum())
+                    and (end == len(folded) or not folded[end].isalnum() or folded[end] == "s")
+                )
+                if bounded and not any(taken[start:end]):
+                    for i in range(start, end):
+                        taken[i] = True
+                    if term not in found:
+                        found.append(term)
+                start = folded.find(form, start + 1)
+        return found
+
+    def expand(self, text: str) -> list[str]:
+        """The other-language forms of every term the text mentions."""
+        folded = fold(text)
+        extra: list[str] = []
+        for term in self.matches(text):
+            for form in term.all_forms:
+                if fold(form) not in folded and form not in extra:
+                    extra.append(form)
+        return extra
+
+    def define(self, query: str) -> Term | None:
+        """The entry for a term typed in any script (exact form first, then mention)."""
+        wanted = fold(query.strip())
+        for term in self.terms:
+            if any(fold(form) == wanted for form in term.all_forms):
+                return term
+        found = self.matches(query)
+        return found[0] if found else None

@@ -1,0 +1,127 @@
+"""200 concurrent mentions through the real handler and the real engine, timing the event loop.
+
+Every question must be answered (queued, never dropped) and the loop must
+stay responsive (max lag < 1 s) while the worker threads do the work.  The
+figures are printed for the README; only the lag bound is asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import statistics
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot.discord_app.client import create_bot
+
+QUESTIONS = [
+    "什麼是基差交易?",
+    "What is the basis trade?",
+    "什么是回购?",
+    "為什麼基差交易需要槓桿?",
+    "What happened to the basis trade in March 2020?",
+    "保證金追繳是什麼?",
+    "What is a haircut in repo?",
+    "本金1000萬、50倍槓桿,部位多大?",
+]
+N = 200
+TICK = 0.05
+
+_ids = itertools.count(1)
+
+
+class Channel:
+    """Enough of a channel for the handler: typing, send and (no) guild."""
+
+    def __init__(self) -> None:
+        self.id = next(_ids)
+        self.guild = None
+
+    @contextlib.asynccontextmanager
+    async def typing(self):
+        yield
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> Any:
+        return SimpleNamespace(id=next(_ids), content=content, **kwargs)
+
+
+class Message:
+    def __init__(self, bot_user: Any, question: str, channel: Channel, author_id: int) -> None:
+        self.id = next(_ids)
+        self.content = f"{bot_user.mention} {question}"
+        self.channel = channel
+        self.guild = SimpleNamespace(self_role=None)  # a guild message, so the mention matters
+        self.author = SimpleNamespace(id=author_id, bot=False)
+        self.mentions = [bot_user]
+        self.role_mentions: list[Any] = []
+        self.reference = None
+
+    async def reply(self, content: str | None = None, **kwargs: Any) -> Any:
+        return await self.channel.send(content, **kwargs)
+
+
+async def _ticker(stop: asyncio.Event, lags: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        start = loop.time()
+        await asyncio.sleep(TICK)
+        lags.append(loop.time() - start - TICK)
+
+
+@pytest.mark.asyncio
+async def test_200_concurrent_questions(built_settings, engine, capsys) -> None:
+    settings = built_settings.model_copy(
+        update={
+            "worker_threads": 2,
+            "rate_user_per_minute": 10_000,
+            "rate_channel_per_minute": 10_000,
+            "discord_thread_mode": "reply",
+        }
+    )
+    bot = create_bot(settings, engine=engine, sync_commands=False)
+    await bot._async_setup_hook()
+    await bot.add_feature_cogs()
+    bot._connection.user = SimpleNamespace(id=10**17, mention=f"<@{10**17}>", bot=True)
+    cog = bot.get_cog("Ask")
+    channels = [Channel() for _ in range(10)]
+    messages = [
+        Message(bot.user, QUESTIONS[i % len(QUESTIONS)], channels[i % len(channels)], author_id=1000 + i % 40)
+        for i in range(N)
+    ]
+    engine.ask(QUESTIONS[0])  # warm caches outside the measurement
+
+    latencies: list[float] = []
+
+    async def one(message: Message) -> list[Any]:
+        start = time.perf_counter()
+        sent = await cog.handle_message(message)
+        latencies.append(time.perf_counter() - start)
+        return sent
+
+    stop = asyncio.Event()
+    lags: list[float] = []
+    ticker = asyncio.create_task(_ticker(stop, lags))
+    wall = time.perf_counter()
+    results = await asyncio.gather(*(one(m) for m in messages))
+    wall = time.perf_counter() - wall
+    stop.set()
+    await ticker
+
+    answered = sum(1 for sent in results if sent and getattr(sent[0], "embed", None) is not None)
+    max_lag = max(lags)
+    p95 = statistics.quantiles(latencies, n=20)[-1]
+    with capsys.disabled():
+        print(
+            f"\n[load] answered {answered}/{N} in {wall:.2f} s with {settings.worker_threads} worker threads; "
+            f"max event-loop lag {max_lag * 1000:.1f} ms over {len(lags)} ticks; "
+            f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+        )
+    assert answered == N
+    assert all("Slow down" not in (sent[0].embed.description or "") for sent in results)
+    assert max_lag < 1.0
+    await bot.close()
