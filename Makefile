@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install index lint bench eval eval-crosslingual clean
+.PHONY: run test install index lint bench eval eval-crosslingual eval-generalization clean
 
 run: $(STAMP) index
 	$(BIN)/python -m bot run
@@ -48,3 +48,19 @@ eval-crosslingual: $(STAMP)
 	cp corpus/basis-trade-article.zh-Hant.md corpus/zh-Hant-mechanics-leverage.md corpus/glossary.md data/zh-corpus/
 	$(ZH_ENV) $(BIN)/python -m ingest
 	for mode in hybrid bm25 dense; do $(ZH_ENV) $(BIN)/python -m bot eval eval/crosslingual.jsonl --mode $$mode; done
+
+# Held-out documents nobody tuned for (eval/generalization/docs), run twice: alone (no glossary)
+# and added to corpus/. Questions are labelled by language pair (question>answer document).
+GEN_ALONE := CORPUS_DIR=data/gen-alone DATA_DIR=data/gen-alone-index
+GEN_MIXED := CORPUS_DIR=data/gen-mixed DATA_DIR=data/gen-mixed-index
+eval-generalization: $(STAMP)
+	rm -rf data/gen-alone data/gen-mixed data/gen-alone-index data/gen-mixed-index && mkdir -p data/gen-alone data/gen-mixed
+	cp eval/generalization/docs/*.md data/gen-alone/
+	cp eval/generalization/docs/*.md corpus/*.md data/gen-mixed/
+	for run in ALONE MIXED; do \
+	  if [ $$run = ALONE ]; then env="$(GEN_ALONE)"; else env="$(GEN_MIXED)"; fi; \
+	  echo "== generalization: $$run"; \
+	  env $$env $(BIN)/python -m ingest; \
+	  env $$env $(BIN)/python -m bot eval eval/generalization/questions.jsonl --mode hybrid --answers; \
+	  for mode in dense bm25; do env $$env $(BIN)/python -m bot eval eval/generalization/questions.jsonl --mode $$mode; done; \
+	done

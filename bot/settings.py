@@ -32,15 +32,15 @@ class Settings(BaseSettings):
     # Chroma server mode: when CHROMA_HOST is set the store is a `chroma run` server.
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # Bound on every call to that server: a hung server fails a question instead of blocking it.
+    store_timeout_s: float = Field(10.0, gt=0, le=600)
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(60, ge=5, le=500)
     rrf_k: int = 10
     glossary_weight: float = Field(0.5, ge=0.0, le=1.0)
-    min_dense_score: float = 0.30
-    min_bm25_score: float = 4.0
-    min_dense_without_terms: float = 0.35
+    gate_threshold: float = Field(0.30, ge=0.0, le=1.0)
     max_question_chars: int = 1000
 
     # LLM backend: "none" uses the embedded deterministic answerer.

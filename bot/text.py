@@ -22,10 +22,12 @@ SENTENCE_END_MARKS = "。！？；!?;…"
 _CJK = re.compile(f"[{CJK_CHARS}]")
 _SPACE = re.compile(r"\s+")
 # A sentence ends at 。！？；!?; (full- or half-width) or at ". " / "… ", keeping
-# closing quotes and brackets with the sentence they close.
+# closing quotes and brackets with the sentence they close.  The "!" of a Discord user
+# mention (<@!123>) ends nothing; <@&123> and <#123> hold no end mark at all.  Runs of
+# quotes and spaces are read once (possessive), so splitting is linear in the text.
 _SENTENCE_END = re.compile(
-    rf"""(?<=[{SENTENCE_END_MARKS}])[」』”’"）)\]]*\s*"""
-    rf"""|(?<=[.])[”’"）)\]]*\s+(?=[A-Z0-9("“「({CJK_CHARS}])"""
+    rf"""(?<=[{SENTENCE_END_MARKS}])(?<!<@!)[」』”’"）)\]]*+\s*+"""
+    rf"""|(?<=[.])[”’"）)\]]*+\s++(?=[A-Z0-9("“「({CJK_CHARS}])"""
 )
 
 
@@ -93,6 +95,7 @@ def display_width(text: str) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
+    """Sentences of Chinese or English text, stripped, end marks and closing quotes kept."""
     parts = []
     start = 0
     for match in _SENTENCE_END.finditer(text):

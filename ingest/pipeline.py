@@ -24,11 +24,11 @@ from bot.kb import store
 from bot.kb.embeddings import count_tokens, encode, load_model
 from bot.kb.tokens import tokenize
 from bot.settings import Settings
-from ingest.loaders import Document, LoadError, discover, load
+from ingest.loaders import Document, LoadError, display_name, load, scan
 from ingest.splitter import split_blocks
 
 # Bump when splitting, tokenising or the chunk metadata change, so old indexes are redone.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: jieba knows CC-CEDICT headwords (bot/kb/tokens.py)
 
 
 @dataclass
@@ -109,17 +109,27 @@ def _manifest(doc_hashes: dict[str, str], settings: Settings) -> str:
 
 
 def load_corpus(root: Path, summary: Summary) -> list[Document]:
-    """Every readable document under root; unreadable files are recorded in summary.skipped."""
+    """Every readable document under root; anything refused is in summary.skipped by name.
+
+    Whatever goes wrong with one file stays with that file (MemoryError and RecursionError
+    included): it is reported and the run goes on.  The report is written after the except
+    clause, when the failed load's objects have been released.
+    """
+    paths, refused = scan(root)
+    summary.skipped.extend({"file": name, "reason": reason} for name, reason in refused)
     docs = []
-    for path in discover(root):
+    for path in paths:
+        reason = None
         try:
             docs.append(load(path, root))
         except LoadError as err:
-            summary.skipped.append({"file": path.relative_to(root).as_posix(), "reason": str(err)})
+            reason = str(err)
+        except MemoryError:
+            reason = "ran out of memory reading it"
         except Exception as err:  # noqa: BLE001 - one bad file must not abort the run
-            summary.skipped.append(
-                {"file": path.relative_to(root).as_posix(), "reason": f"{type(err).__name__}: {err}"}
-            )
+            reason = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+        if reason is not None:
+            summary.skipped.append({"file": display_name(path.relative_to(root).as_posix()), "reason": reason})
     return docs
 
 
@@ -132,8 +142,11 @@ def run(
 ) -> Summary:
     """Bring the index in line with the corpus; see module docstring for guarantees.
 
-    One run at a time per data directory: two runs flipping the pointer and dropping
-    each other's collections could leave it naming a deleted one.
+    One run at a time: two runs flipping the pointer and dropping each other's collections
+    could leave it naming a deleted one.  A file lock covers one data directory; against a
+    Chroma server (where runs on other machines have other data directories) the store's
+    lease covers every run.  A store failure (a timeout, a vanished server) ends as a
+    one-line :class:`StoreError`.
     """
     if not settings.corpus_dir.is_dir():
         raise UserError(f"Corpus directory {settings.corpus_dir} does not exist.")
@@ -145,6 +158,10 @@ def run(
         raise StoreError("Another ingest is running on this index; try again when it has finished.") from None
     try:
         return _run(settings, rebuild, model_factory, progress)
+    except Exception as err:
+        if isinstance(err, UserError) or not store.is_store_failure(err):
+            raise
+        raise store.store_error(err, settings) from err
     finally:
         lock.release()
 
@@ -162,61 +179,70 @@ def _run(
     summary.documents = len(docs)
 
     client = _connect_for_ingest(settings, rebuild)
-    state = store.IndexState() if rebuild else store.read_state(client, settings)
-    if not rebuild and state.active:
-        store.check_compatible(state, settings)
-    old_docs = state.docs if state.active else {}
-    summary.added = sum(1 for d in doc_hashes if d not in old_docs)
-    summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
-    summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
+    with store.ingest_lease(client, settings) as lease:
+        current = store.read_state(client, settings)
+        state = store.IndexState() if rebuild else current
+        if not rebuild and state.active:
+            store.check_compatible(state, settings)
+        old_docs = state.docs if state.active else {}
+        summary.added = sum(1 for d in doc_hashes if d not in old_docs)
+        summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
+        summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
 
-    manifest = _manifest(doc_hashes, settings)
-    old = _get(client, state.active) if state.active else None
-    if old is not None and state.manifest == manifest:
-        summary.chunks = old.count()
-        _drop_orphans(client, settings, keep=state.active)
-        summary.seconds = round(time.perf_counter() - started, 3)
-        return summary
+        manifest = _manifest(doc_hashes, settings)
+        old = _get(client, state.active) if state.active else None
+        if old is not None and state.manifest == manifest:
+            summary.chunks = old.count()
+            _drop_orphans(client, settings, keep={state.active, state.previous}, lease=lease)
+            summary.seconds = round(time.perf_counter() - started, 3)
+            return summary
 
-    # A paragraph repeated inside one section is one chunk (same content-hash id).
-    chunks = list({c.id: c for doc in docs for c in prepare(doc, settings)}.values())
-    summary.chunks = len(chunks)
-    reused = _reuse_vectors(old, [c.id for c in chunks])
-    todo = [c for c in chunks if c.id not in reused]
-    name = f"{store.chunk_collection_prefix(settings)}{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
-    _drop_if_exists(client, name)
-    new = store.create_chunk_collection(client, name, settings.embedding_model)
+        # The collection the last flip replaced has had a whole run's time for its readers to
+        # move on; the one serving now is kept until the *next* change.
+        _drop_orphans(client, settings, keep={current.active}, lease=lease)
+        # A paragraph repeated inside one section is one chunk (same content-hash id).
+        chunks = list({c.id: c for doc in docs for c in prepare(doc, settings)}.values())
+        summary.chunks = len(chunks)
+        reused = _reuse_vectors(old, [c.id for c in chunks])
+        todo = [c for c in chunks if c.id not in reused]
+        name = f"{store.chunk_collection_prefix(settings)}{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
+        _drop_if_exists(client, name)
+        new = store.create_chunk_collection(client, name, settings.embedding_model)
 
-    vectors = dict(reused)
-    if todo:
-        model = model_factory() if model_factory else load_model(
-            settings.embedding_model, settings.embedding_threads
+        vectors = dict(reused)
+        if todo:
+            model = model_factory() if model_factory else load_model(
+                settings.embedding_model, settings.embedding_threads
+            )
+            batch = 64
+            for start in range(0, len(todo), batch):
+                part = todo[start : start + batch]
+                for chunk, vector in zip(part, encode(model, [c.embed_text for c in part])):
+                    vectors[chunk.id] = vector
+                summary.embedded += len(part)
+                if progress:
+                    progress(summary.embedded)
+
+        for start in range(0, len(chunks), 1000):
+            part = chunks[start : start + 1000]
+            new.add(
+                ids=[c.id for c in part],
+                embeddings=[vectors[c.id] for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+            )
+        store.write_state(
+            client,
+            settings,
+            store.IndexState(
+                active=name,
+                model=settings.embedding_model,
+                manifest=manifest,
+                docs=doc_hashes,
+                previous=current.active if current.active != name else None,
+            ),
+            lease=lease,
         )
-        batch = 64
-        for start in range(0, len(todo), batch):
-            part = todo[start : start + batch]
-            for chunk, vector in zip(part, encode(model, [c.embed_text for c in part])):
-                vectors[chunk.id] = vector
-            summary.embedded += len(part)
-            if progress:
-                progress(summary.embedded)
-
-    for start in range(0, len(chunks), 1000):
-        part = chunks[start : start + 1000]
-        new.add(
-            ids=[c.id for c in part],
-            embeddings=[vectors[c.id] for c in part],
-            documents=[c.text for c in part],
-            metadatas=[c.metadata for c in part],
-        )
-    store.write_state(
-        client,
-        settings,
-        store.IndexState(
-            active=name, model=settings.embedding_model, manifest=manifest, docs=doc_hashes
-        ),
-    )
-    _drop_orphans(client, settings, keep=name)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -238,10 +264,13 @@ def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
 
 
 def _get(client: Any, name: str) -> Any:
+    """The collection, or None when it does not exist (any other failure is raised)."""
     try:
         return client.get_collection(name, embedding_function=None)
-    except Exception:  # noqa: BLE001 - chromadb raises NotFoundError or ValueError by version
-        return None
+    except Exception as err:
+        if store.is_missing(err):
+            return None
+        raise
 
 
 def _drop_if_exists(client: Any, name: str) -> None:
@@ -260,10 +289,18 @@ def _reuse_vectors(old: Any, ids: list[str]) -> dict[str, list[float]]:
     return found
 
 
-def _drop_orphans(client: Any, settings: Settings, keep: str) -> None:
-    """Remove chunk collections left by replaced indexes or killed runs."""
+def _drop_orphans(client: Any, settings: Settings, keep: set[str | None], lease: Any = None) -> None:
+    """Remove chunk collections not in ``keep`` (replaced indexes, leftovers of killed runs),
+    then the segment directories local Chroma leaves on disk for dropped collections."""
     prefix = store.chunk_collection_prefix(settings)
-    for collection in client.list_collections():
-        name = collection if isinstance(collection, str) else collection.name
-        if name.startswith(prefix) and name not in (keep, store.meta_name(settings)):
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    doomed = [n for n in names if n.startswith(prefix) and n not in keep and n != store.meta_name(settings)]
+    if doomed and lease is not None:
+        lease.verify()
+    for name in doomed:
+        try:
             client.delete_collection(name)
+        except Exception as err:
+            if not store.is_missing(err):
+                raise
+    store.remove_orphan_segments(settings)

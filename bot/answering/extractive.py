@@ -1,9 +1,17 @@
 """The embedded answerer: deterministic, offline, grounded in retrieved passages.
 
-It picks the sentences of the top passages that share the most (rare) words
-with the question, quotes them with numbered citations and answers in the
-asker's script.  An English question answered from Chinese text gets the
-Chinese quote plus English glosses of its key terms from the glossary.
+It reads what the question asks for (definition, why, how, comparison, when,
+how much, who, list, yes/no: :func:`bot.answering.intents.question_intent`),
+scores the sentences of the top passages by how well they answer that (rare
+shared words, plus a definition sentence for "what is", cause/effect words for
+"why", a figure for "how much", a date for "when", one fact per side for a
+comparison, the whole list for "what are the causes"), drops sentences that
+carry no fact of their own and facts already said, and stops when the question
+is answered.  Quotes carry numbered citations and are shown in the asker's
+script: only text in the other script is converted.  A Chinese question gets
+Chinese sentences whenever the passages hold some; an English question answered
+from Chinese text gets the Chinese quote, marked as a quote, plus English glosses
+of its key terms from the glossary.
 """
 
 from __future__ import annotations
@@ -18,9 +26,10 @@ from bot.answering import intents
 from bot.kb.glossary import Glossary, readable_row
 from bot.kb.retrieval import Hit
 from bot.kb.tokens import tokenize
-from bot.text import Lang, cjk_ratio, split_sentences, to_script
+from bot.text import Lang, cjk_ratio, detect_lang, fold, split_sentences, squash, to_script
 
 MAX_SENTENCES = 3
+UNKNOWN_IDF = 4.0
 MAX_ANSWER_CHARS = 900
 
 NOT_FOUND = {
@@ -33,12 +42,23 @@ NOT_FOUND = {
     "美债市场压力以及相关监管的问题(可用 `/sources` 查看资料)。",
 }
 FROM_CHINESE = "From the Chinese sources:"
+FROM_ENGLISH = {"zh-Hant": "英文資料原文:", "zh-Hans": "英文资料原文:"}
+
+#: How many sentences answer each intent, and the share of the best score a sentence needs.
+_LIMITS = {
+    "definition": (2, 0.6), "why": (2, 0.55), "when": (3, 0.6), "amount": (2, 0.6), "who": (3, 0.6),
+    "yesno": (2, 0.6), "compare": (3, 0.4), "list": (6, 0.5), "how": (3, 0.5), "other": (3, 0.5),
+}
+_BUDGET = {"list": 700}
+_DEFAULT_BUDGET = 460
+
 
 @dataclass
 class Quote:
     hit: Hit
     sentence: str
     score: float
+    index: int = 0
 
 
 def sentence_lang(sentence: str) -> str:
@@ -46,11 +66,72 @@ def sentence_lang(sentence: str) -> str:
     return "zh" if cjk_ratio(sentence) > 0.3 else "en"
 
 
+def in_script(text: str, lang: Lang) -> str:
+    """Text in the asker's script, converting only what is in the other script: an
+    already-Traditional sentence is never pushed through s2tw (「只按」 stays 只按)."""
+    if lang == "zh-Hans":
+        return to_script(text, "zh-Hans")
+    if lang == "zh-Hant" and detect_lang(text) == "zh-Hans":
+        return to_script(text, "zh-Hant")
+    return text
+
+
 _DATE = re.compile(
-    r"\b(19|20)\d\d\b|(19|20)\d\d\s*年|\d+\s*月|\b(January|February|March|April|May|June|July|August|"
+    r"\b(19|20)\d\d\b|(19|20)\d\d\s*年|(?<!\d)\d++\s*+月|\b(January|February|March|April|May|June|July|August|"
     r"September|October|November|December)\b"
 )
-_AMOUNT = re.compile(r"\d[\d,.]*\s*(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE)
+# A figure is read once, from the start of its run of digits, commas and dots (every digit
+# of "99999…" used to start a new attempt: n²).
+_AMOUNT = re.compile(
+    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE
+)
+_CAUSE = re.compile(
+    r"因為|因为|由於|由于|因而|導致|导致|所以|造成|迫使|被迫|引發|引发|才能|才穩定|才稳定|為了|为了|不得不|無法|无法|穩定市場|稳定市场|連鎖反應|连锁反应"
+    r"|\bbecause\b|\bso\b|\bforced?\b|\bled to\b|\bcause[sd]?\b|\bdue to\b|\bas a result\b|\bexplain"
+    r"|\bcould no longer\b|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b|\bwhen regulators\b",
+    re.IGNORECASE,
+)
+_WEAK_CAUSE = re.compile(
+    r"因此|之後|之后|背景下|\btherefore\b|\bsince\b|\bafter\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b", re.IGNORECASE
+)
+_MULTIPLE = re.compile(r"\d\s*(?:倍|x\b|times\b)", re.IGNORECASE)
+_MONEY = re.compile(r"billion|trillion|兆|億|亿|\$\s?\d|美元", re.IGNORECASE)
+_ASKS_RATIO = re.compile(r"倍|leverage|槓桿|杠杆|\bx\b|percent|%|share|比例|占", re.IGNORECASE)
+_MECHANISM = re.compile(
+    r"同時|同时|再以|透過|通过|藉由|借由|以附買回|當.{0,20}時|=|\bby\b|\bwhen\b|\bpairs?\b|\bbuys?\b|\bsells?\b|\bfinanc",
+    re.IGNORECASE,
+)
+_WHO = re.compile(
+    r"[A-Z][a-z]+ (?:of )?[A-Z][a-z]+|\b(?:said|says|called|calls|warn|warns|warned|estimate|estimated|cited|noted)\b"
+    r"|說|说|表示|警告|估計|估计|指出|強調|强调|認為|认为"
+)
+_TOTAL = re.compile(r"\b(?:over|total|in all|altogether|cumulative)\b|共|總計|总计|累計|累计", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:now|currently|today|latest|these days)\b|現在|现在|目前|如今|最新", re.IGNORECASE)
+_CONTRAST = re.compile(r"\bwhile\b|\bwhereas\b|\bbut\b|\bthan\b|而|則|则|相較|相较|不同於|不同于|兩倍|两倍", re.IGNORECASE)
+_ITEM_LABEL = re.compile(r"^\s*+[・•]?\s*+[^，。,:：\s]{2,16}[:：]")
+_STATE = re.compile(
+    r"\bnot\b|\bno\b|\bnever\b|\bvacated\b|\bin force\b|\bin place\b|\bdid not\b|\bexist|\bdropped\b|\bremains?\b"
+    r"|尚未|不是|沒有|没有|撤銷|撤销|不再|失效|生效|仍在|仍然|已於|已于|已經|已经|並未|并未",
+    re.IGNORECASE,
+)
+_ITEM = re.compile(r"^\s*(?:・|•|-|\*|\d+[.、)]|[一二三四五六][、.]|first\b|second\b|third\b|fourth\b|then\b)", re.IGNORECASE)
+_ENUMERATION = re.compile(r"\b(?:two|three|four|five)\b|[二三四五兩两]個|[二三四五兩两]个|包含|包括|如下|組成|组成|lists?\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# Sentences that carry no fact of their own: worked-example headings, notes that numbers
+# are hypothetical, topic sentences of a comparison, document blurbs.
+_META = re.compile(
+    r"^\**\s*示例\s*\d+|（假設數字）|\(假設數字\)|（假设数字）|uses hypothetical numbers|are hypothetical and only"
+    r"|^本文(?:說明|中標示)|^下表列出|^The (?:\w+ ){0,3}(?:also )?differed(?: as well)?(?: between the two episodes)?\.?$"
+    r"|^(?:The )?policy setting differed|^延續示例|如下。?$",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(r"[:：]\s*$")
+_GLOSS = re.compile(r"^\s*(?:[（(][^）)]{0,40}[）)])?(?:\s?[a-z]{1,2}\b)?\s*")
+_COPULA = re.compile(
+    r"^(?:是|指|即|係|系|就是|也就是|意指|:|：|=|,|，|is\b|are\b|means\b|refers\b|pairs\b|was\b|has (?:been|operated)\b|serves as\b)"
+)
+_NAMED = ("稱為", "称为", "稱作", "称作", "形容為", "形容为", "叫做", "called ", "known as ")
+_SUPPOSE = re.compile(r"^\s*(?:-\s*)?(?:假設|假设|延續|延续|suppose\b|if the bond\b)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=16384)
@@ -58,7 +139,8 @@ def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """A passage's quotable sentences with their tokens; passages repeat, so this is cached."""
     return tuple(
         (readable_row(sentence), frozenset(tokenize(sentence)))
-        for sentence in split_sentences(text.replace("\n\n", "\n"))
+        for line in text.splitlines()
+        for sentence in split_sentences(line)
         if len(sentence) >= 6
     )
 
@@ -74,62 +156,311 @@ def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
     return shared
 
 
+def is_meta(sentence: str) -> bool:
+    """A sentence with no fact of its own ("示例 6（假設數字）：…", "The trades … also differed.")."""
+    return bool(_META.search(sentence.strip()))
+
+
+def _defines(sentence: str, forms: list[str]) -> bool:
+    """The sentence says what the term is: it opens with the term and a copula
+    ("折價率（haircut）是…", "A repo haircut (折價率) h is…"), or names it ("…常被形容為「雙槓桿」")."""
+    folded = re.sub(r"^(?:the|a|an)\s+", "", fold(sentence))
+    for form in forms:
+        at = folded.find(form)
+        if at < 0:
+            continue
+        if any(f"{name}「{form}" in folded or f"{name}{form}" in folded or f'{name}"{form}' in folded for name in _NAMED):
+            return True
+        if at <= (28 if form.isascii() else 12):
+            rest = folded[at + len(form) :]
+            rest = rest[_GLOSS.match(rest).end() :]
+            if _COPULA.match(rest):
+                return True
+    return False
+
+
+def _bonus(intent: str, sentence: str, forms: list[str]) -> float:
+    """How much the sentence looks like an answer of the wanted kind."""
+    if intent == "definition":
+        return 2.0 if _defines(sentence, forms) else 0.0
+    if intent == "why":
+        return 1.5 if _CAUSE.search(sentence) else 0.6 if _WEAK_CAUSE.search(sentence) else -0.8
+    if intent == "how":
+        return 0.6 if _MECHANISM.search(sentence) else 0.0
+    if intent == "when":
+        return 1.2 if _DATE.search(sentence) else -0.8
+    if intent == "amount":
+        if not _AMOUNT.search(sentence):
+            return -0.8
+        return 1.2 + (0.6 if _TOTAL.search(sentence) else 0.0) + (0.5 if _MONEY.search(sentence) else 0.0)
+    if intent == "who":
+        return 1.0 if _WHO.search(sentence) else -0.3
+    if intent == "yesno":
+        return 0.8 if _STATE.search(sentence) else 0.0
+    if intent == "list":
+        return 0.6 if (_ENUMERATION.search(sentence) or _ITEM.search(sentence)) else 0.0
+    return 0.0
+
+
+def _coverage(sentence: str, terms: list) -> int:
+    """How many of the question's glossary terms the sentence names, in any script."""
+    folded = fold(sentence)
+    return sum(1 for term in terms if any(fold(form) in folded for form in term.all_forms))
+
+
+def _same_fact(a: str, b: str, ta: frozenset[str], tb: frozenset[str]) -> bool:
+    """Two sentences state one fact: same text, or mostly the same words and figures."""
+    if squash(a) == squash(b):
+        return True
+    if ta and tb and len(ta & tb) / len(ta | tb) >= 0.6:
+        return True
+    numbers_a = set(re.findall(r"\d[\d,.]*", a))
+    return len(numbers_a) >= 2 and numbers_a == set(re.findall(r"\d[\d,.]*", b)) and bool(ta & tb)
+
+
+def _sides(question: str, glossary: Glossary) -> list[str]:
+    """The two things a comparison names: two years, else two glossary terms."""
+    years = list(dict.fromkeys(_YEAR.findall(question)))
+    if len(years) >= 2:
+        return years[:2]
+    terms = glossary.matches(question)
+    if len(terms) >= 2:
+        return [fold(terms[0].zh_hant[0]), fold(terms[1].zh_hant[0])]
+    return []
+
+
+def _mentions(sentence: str, side: str, glossary: Glossary) -> bool:
+    if side.isdigit():
+        return side in sentence
+    folded = fold(sentence)
+    return any(fold(form) in folded for term in glossary.matches(side) for form in term.all_forms) or side in folded
+
+
 def select_quotes(
-    question: str, hits: list[Hit], glossary: Glossary, lang: Lang, idf: Callable[[str], float]
+    question: str,
+    hits: list[Hit],
+    glossary: Glossary,
+    lang: Lang,
+    idf: Callable[[str], float],
+    intent: str | None = None,
+    following: Callable[[Hit], list[Hit]] | None = None,
 ) -> list[Quote]:
-    """The sentences that best answer the question: rare shared words, top passages, same
-    language, and a date or an amount when the question asks "when" or "how much"."""
+    """The sentences that best answer the question, in answer order.
+
+    ``intent`` defaults to :func:`intents.question_intent`; ``following`` gives the
+    passages right after a hit in its document, so a list can be quoted whole.
+    """
     own = set(tokenize(question))
     expanded = set(tokenize(" ".join(glossary.expand(question)))) - own
     if not own and not expanded:
         return []
+    intent = intent or intents.question_intent(question)
     asked = "en" if lang == "en" else "zh"
     wants_date, wants_amount = intents.asks_when(question), intents.asks_amount(question)
-    scored = []
+    terms = glossary.matches(question)
+    forms = [fold(form) for term in terms for form in term.all_forms]
+    years = set(_YEAR.findall(question))
+    ratio_asked = bool(_ASKS_RATIO.search(question))
+
+    def weight(token: str) -> float:
+        # A word the passage holds but the index's idf does not know (an index built by an
+        # older tokenizer) is as rare as words get, not worthless.
+        return idf(token) or UNKNOWN_IDF
+
+    own_mass = sum(idf(t) for t in own)
+    scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
-        for sentence, tokens in _sentences(hit.text):
-            overlap = sum(idf(t) for t in _shared(own, tokens)) + 0.7 * sum(
-                idf(t) for t in _shared(expanded, tokens)
+        for index, (sentence, tokens) in enumerate(_sentences(hit.text)):
+            if is_meta(sentence) or (_LEAD_IN.search(sentence) and intent != "list"):
+                continue
+            overlap = sum(weight(t) for t in _shared(own, tokens)) + 0.7 * sum(
+                weight(t) for t in _shared(expanded, tokens)
             )
             if overlap <= 0:
                 continue
-            score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank
+            covered = sum(weight(t) for t in _shared(own, tokens)) / own_mass if own_mass else 0.0
+            score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
             if sentence_lang(sentence) == asked:
                 score += 1.0
-            if (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence)):
-                score += 0.6
-            scored.append(Quote(hit, sentence, score))
-    scored.sort(key=lambda q: -q.score)
-    chosen: list[Quote] = []
-    for quote in scored:
-        if len(chosen) == MAX_SENTENCES or sum(len(q.sentence) for q in chosen) > MAX_ANSWER_CHARS // 2:
+            bonus = _bonus(intent, sentence, forms)
+            if bonus > 0 and asked == "en" and sentence_lang(sentence) == "zh":
+                bonus /= 2  # an English asker is better served by an English sentence that answers
+            score += bonus
+            if intent == "amount" and ratio_asked:
+                score += 0.8 if _MULTIPLE.search(sentence) else -0.5 if _MONEY.search(sentence) else 0.0
+            if _SUPPOSE.search(sentence):
+                score -= 0.8
+            if intent not in ("when", "amount") and (
+                (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence))
+            ):
+                score += 0.4
+            mentioned = set(_YEAR.findall(sentence))
+            if years and intent != "compare" and mentioned:
+                score += 0.4 if mentioned & years else -1.2
+            scored.append((Quote(hit, sentence, score, index), tokens))
+    if not scored:
+        return []
+    if _NOW.search(question) and not years:
+        latest = max((int(y) for q, _ in scored for y in _YEAR.findall(q.sentence)), default=0)
+        for q, _ in scored:
+            if str(latest) in _YEAR.findall(q.sentence):
+                q.score += 0.8
+    scored.sort(key=lambda pair: -pair[0].score)
+    if asked == "zh":
+        chinese = [pair for pair in scored if sentence_lang(pair[0].sentence) == "zh"]
+        english = [pair for pair in scored if sentence_lang(pair[0].sentence) == "en"]
+        # Chinese whenever it answers; an English quote only when it holds what the Chinese lacks
+        # (the date, the figure, the definition).
+        lacking = (
+            intent in ("when", "amount", "definition", "who", "yesno")
+            and chinese and english
+            and _bonus(intent, chinese[0][0].sentence, forms) <= 0 < _bonus(intent, english[0][0].sentence, forms)
+        )
+        # ...or when the English sentence names more of the question's terms ("關稅" → tariffs).
+        lacking = lacking or bool(
+            chinese and english and _coverage(english[0][0].sentence, terms) > _coverage(chinese[0][0].sentence, terms)
+        )
+        if chinese and chinese[0][0].score >= 0.6 * scored[0][0].score and not lacking:
+            scored = chinese
+    if years and intent != "compare":
+        # A question about 2025 is not answered by a sentence that only speaks of 2020.
+        on_year = [p for p in scored if not _YEAR.findall(p[0].sentence) or set(_YEAR.findall(p[0].sentence)) & years]
+        if on_year:
+            scored = on_year
+    if intent in ("when", "amount", "yesno"):
+        # A question asking for a date or a figure is answered by sentences that hold one.
+        best = scored[0][0].score
+        holding = [p for p in scored if _bonus(intent, p[0].sentence, forms) > 0 and p[0].score >= 0.4 * best]
+        if holding:
+            scored = holding
+    if intent == "compare":
+        sides = _sides(question, glossary)
+        if sides:
+            return _compare(scored, sides, glossary)
+    if intent == "list":
+        listed = _whole_list(scored, following)
+        if listed:
+            return listed
+    return _pick(scored, intent)
+
+
+def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote]:
+    limit, ratio = _LIMITS.get(intent, _LIMITS["other"])
+    budget = _BUDGET.get(intent, _DEFAULT_BUDGET)
+    best = scored[0][0].score
+    chosen: list[tuple[Quote, frozenset[str]]] = []
+    for quote, tokens in scored:
+        if len(chosen) == limit or quote.score < ratio * best:
             break
-        if quote.score < 0.5 * scored[0].score:
+        if sum(len(q.sentence) for q, _ in chosen) + len(quote.sentence) > budget and chosen:
+            continue
+        if any(_same_fact(quote.sentence, q.sentence, tokens, t) for q, t in chosen):
+            continue
+        chosen.append((quote, tokens))
+    return [q for q, _ in chosen]
+
+
+def _compare(scored: list[tuple[Quote, frozenset[str]]], sides: list[str], glossary: Glossary) -> list[Quote]:
+    """One fact per side, each from a sentence about that side; a sentence about both first."""
+    best = scored[0][0].score
+    chosen: list[tuple[Quote, frozenset[str]]] = []
+
+    def take(pair: tuple[Quote, frozenset[str]]) -> None:
+        if not any(_same_fact(pair[0].sentence, q.sentence, pair[1], t) for q, t in chosen):
+            chosen.append(pair)
+
+    both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)]
+    both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
+    if both and both[0][0].score >= 0.5 * best:
+        take(both[0])
+        contrasted = [p for p in both[1:] if _CONTRAST.search(p[0].sentence) and p[0].score >= 0.5 * best]
+        if contrasted and _CONTRAST.search(both[0][0].sentence):
+            take(contrasted[0])
+    for side in sides:
+        if any(_mentions(q.sentence, side, glossary) and not _mentions(q.sentence, sides[1 - sides.index(side)], glossary)
+               for q, _ in chosen):
+            continue
+        alone = [p for p in scored if _mentions(p[0].sentence, side, glossary)
+                 and not _mentions(p[0].sentence, sides[1 - sides.index(side)], glossary)]
+        if alone:
+            take(alone[0])
+    if not chosen:
+        return _pick(scored, "compare")
+    return [q for q, _ in chosen][:3]
+
+
+def _whole_list(
+    scored: list[tuple[Quote, frozenset[str]]], following: Callable[[Hit], list[Hit]] | None
+) -> list[Quote]:
+    """The lead sentence of the best-scoring enumeration and every item after it."""
+    anchor = None
+    for quote, _ in scored[:4]:
+        sentences = _sentences(quote.hit.text)
+        after = sentences[quote.index + 1][0] if quote.index + 1 < len(sentences) else ""
+        nxt = (following(quote.hit) if following else [])
+        if not after and nxt:
+            first = [s for s, _ in _sentences(nxt[0].text) if squash(s) != squash(quote.sentence)]
+            after = first[0] if first else ""
+        if _LEAD_IN.search(quote.sentence) or (
+            _ENUMERATION.search(quote.sentence) and (_ITEM.search(after) or _ITEM_LABEL.search(after))
+        ):
+            anchor = quote
             break
-        if all(quote.sentence != q.sentence for q in chosen):
-            chosen.append(quote)
-    return chosen
+    if anchor is None:
+        return []
+    passages = [anchor.hit, *(following(anchor.hit) if following else [])]
+    out = [anchor]
+    seen = {squash(anchor.sentence)}
+    started = False
+    for number, hit in enumerate(passages):
+        sentences = _sentences(hit.text)
+        start = anchor.index + 1 if number == 0 else 0
+        for index in range(start, len(sentences)):
+            sentence = sentences[index][0]
+            if squash(sentence) in seen:
+                continue
+            if is_meta(sentence):
+                continue
+            item = bool(_ITEM.search(sentence) or _ITEM_LABEL.search(sentence))
+            if started and not item and number > 0:
+                return out
+            if not item and not started and number == 0 and index > anchor.index + 1:
+                return out
+            seen.add(squash(sentence))
+            out.append(Quote(hit, sentence, anchor.score, index))
+            started = True
+            if len(out) >= 6 or sum(len(q.sentence) for q in out) > _BUDGET["list"]:
+                return out
+    return out
 
 
 def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) -> tuple[str, list[Hit]]:
     """Answer text with [n] citations, and the cited hits in citation order."""
     cited: list[Hit] = []
-    parts: list[str] = []
-    for quote in quotes:
-        if quote.hit not in cited:
+    numbers: dict[str, int] = {}
+    parts: list[tuple[str, str]] = []
+    for quote in quotes:  # one number per document section, so the sources line names each once
+        key = f"{quote.hit.title}\x00{quote.hit.section}"
+        if key not in numbers:
             cited.append(quote.hit)
-        number = cited.index(quote.hit) + 1
-        parts.append(f"{to_script(quote.sentence, lang)} [{number}]")
-    chinese_quotes = [q for q in quotes if sentence_lang(q.sentence) == "zh"]
-    if lang == "en" and chinese_quotes:
-        english = [p for p, q in zip(parts, quotes) if sentence_lang(q.sentence) == "en"]
-        chinese = [p for p, q in zip(parts, quotes) if sentence_lang(q.sentence) == "zh"]
-        text = " ".join(english)
-        text += ("\n" if text else "") + FROM_CHINESE + "\n" + "\n".join(f"> {p}" for p in chinese)
-        terms = glossary.matches(" ".join(q.sentence for q in chinese_quotes))
-        if terms:
-            glosses = "; ".join(f"{t.zh_hant[0]} = {t.english[0]}" for t in terms[:8])
-            text += f"\nKey terms: {glosses}."
-    else:
-        text = " ".join(parts)
+            numbers[key] = len(cited)
+        number = numbers[key]
+        parts.append((sentence_lang(quote.sentence), f"{in_script(quote.sentence, lang)} [{number}]"))
+    listed = intents.question_intent(question) == "list" and len(parts) > 2
+    if lang == "en":
+        english = [p for kind, p in parts if kind == "en"]
+        chinese = [p for kind, p in parts if kind == "zh"]
+        text = ("\n".join(f"- {p}" if i else p for i, p in enumerate(english)) if listed else " ".join(english))
+        if chinese:
+            text += ("\n" if text else "") + FROM_CHINESE + "\n" + "\n".join(f"> {p}" for p in chinese)
+            terms = glossary.matches(" ".join(q.sentence for q in quotes if sentence_lang(q.sentence) == "zh"))
+            if terms:
+                glosses = "; ".join(f"{t.zh_hant[0]} = {t.english[0]}" for t in terms[:8])
+                text += f"\nKey terms: {in_script(glosses, lang)}."
+        return text, cited
+    chinese = [p for kind, p in parts if kind == "zh"]
+    english = [p for kind, p in parts if kind == "en"]
+    text = "\n".join(chinese) if listed else " ".join(chinese)
+    if english:
+        text += ("\n" if text else "") + FROM_ENGLISH[lang] + "\n" + "\n".join(f"> {p}" for p in english)
     return text, cited

@@ -23,11 +23,14 @@ _ADVICE = re.compile(
     r"|該不該|应不应该|應不應該|要不要買|要不要买|值得買|值得买|推薦買|推荐买|建議買|建议买|可以買嗎|可以买吗|怎麼操作|怎么操作",
     re.IGNORECASE,
 )
+# "now ... price" on one line.  Each line is read once: from its start, the first cue word is
+# found and committed to (atomic group), then the line is searched once for the second word;
+# the old `\bcue\b.*\bprice` retried the whole rest of the line from every cue word (n²).
 _LIVE = re.compile(
-    r"\b(right now|today'?s|current(ly)?|live|latest)\b.*\b(price|yield|rate|quote|level)s?\b"
-    r"|\b(price|yield|rate)s?\b.*\b(right now|today|now)\b"
-    r"|(現在|目前|今天|即時|实时|最新)[^。?？]{0,12}(殖利率|收益率|價格|价格|報價|报价|利率)",
-    re.IGNORECASE,
+    r"^(?>[^\n]*?\b(?:right now|today'?s|current(?:ly)?|live|latest)\b)[^\n]*\b(?:price|yield|rate|quote|level)s?\b"
+    r"|^(?>[^\n]*?\b(?:price|yield|rate)s?\b)[^\n]*\b(?:right now|today|now)\b"
+    r"|(?:現在|目前|今天|即時|实时|最新)[^。?？]{0,12}(?:殖利率|收益率|價格|价格|報價|报价|利率)",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -64,3 +67,119 @@ def asks_when(question: str) -> bool:
 
 def asks_amount(question: str) -> bool:
     return bool(_ASKS_AMOUNT.search(question))
+
+
+# ------------------------------------------------------------ question intent
+# What kind of answer a question wants, in all three scripts.  Patterns are plain
+# alternations with bounded gaps only (no nested or adjacent unbounded quantifiers).
+
+INTENTS = ("compare", "list", "why", "who", "when", "amount", "yesno", "definition", "how", "other")
+
+_INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("compare", re.compile(
+        r"\bvs\.?(?!\w)|\bversus\b|\bcompar|\bdifferen|\bdiffer\b|區別|区别|不同|差別|差别|差在哪|差異|差异|比較|比较|對比|对比|相比",
+        re.IGNORECASE)),
+    ("list", re.compile(
+        r"\bwhat (?:are|were) (?:the )?(?:\w+ ){0,3}(?:causes|reasons|conditions|legs|parts|drivers|factors|risks)\b"
+        r"|\b(?:list|name) (?:the|all)\b|\b(?:\d|two|three|four|five) (?:\w+ )?(?:reasons|causes|things|conditions|factors|legs)\b|有哪些|有哪幾|有哪几|哪些原因|哪三|哪四|哪幾個|哪几个|由哪|前提|組成|组成|原因是什麼|原因是什么",
+        re.IGNORECASE)),
+    ("why", re.compile(r"\bwhy\b|\bhow come\b|為什麼|为什么|為何|为何|為啥|为啥|怎麼會|怎么会|何以", re.IGNORECASE)),
+    ("who", re.compile(r"\bwho\b|\bwhich (?:agenc|bod|institution|regulator|bank)|誰|谁|哪些機構|哪些机构|哪個機構|哪个机构|哪個法院|哪个法院|哪家|哪位", re.IGNORECASE)),
+    ("when", re.compile(
+        r"\bwhen\b|\bwhat (?:year|date|month)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年|幾月|几月|幾號|几号",
+        re.IGNORECASE)),
+    ("amount", re.compile(
+        r"\bhow (?:much|many|big|large|high|far)\b|\bwhat (?:size|share|percentage)\b|多少|多大|多高|幾倍|几倍|規模|规模",
+        re.IGNORECASE)),
+    ("yesno", re.compile(
+        r"^\s*(?:is|are|was|were|did|does|do|can|could|has|have|will)\b|嗎\s*+[?？]?+\s*+$|吗\s*+[?？]?+\s*+$|有沒有|有没有|是不是|算不算|還有效|还有效",
+        re.IGNORECASE)),
+    ("definition", re.compile(
+        r"\bwhat(?:'s| is| are|s)\b|\bwat is\b|\bdefine\b|\bdefinition\b|\bmeaning\b|\bmean\b|\bwhat does\b"
+        r"|什麼是|什么是|是什麼|是什么|是啥|啥是|啥意思|什麼意思|什么意思|指的是|是指|什麼叫|什么叫|叫做什麼|咋算",
+        re.IGNORECASE)),
+    ("how", re.compile(r"\bhow (?:does|do|is|can|to|did|would)\b|怎麼|怎么|如何|咋|運作|运作", re.IGNORECASE)),
+)
+
+
+def question_intent(question: str) -> str:
+    """The first intent (in INTENTS order) whose cue the question carries, else "other"."""
+    for name, pattern in _INTENT_RES:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|yo|hiya|good (?:morning|afternoon|evening)|嗨|哈囉|哈啰|你好|您好|早安|午安|晚安|安安)"
+    r"(?: ?(?:there|bot|啊|呀|喔|~|!|！|[.,，。])){0,3}\s*$"
+    r"|\bwho are you\b|\bwhat can you do\b|\bwhat do you do\b|\bwhat are you\b|^\s*+help\s*+[?？]?+\s*+$"
+    r"|你是誰|你是谁|你能做什麼|你能做什么|你可以做什麼|你可以做什么|你會什麼|你会什么|能幹嘛|能干嘛",
+    re.IGNORECASE,
+)
+
+HELP = {
+    "en": "Hi! I answer questions about the US Treasury basis trade, the March 2020 and April 2025 "
+    "Treasury-market stress and their regulation, with cited sources, and I do leverage arithmetic "
+    "(\"10m equity at 50x, how big is the position?\", \"50x, drops of 0.5% 1% 2%\"). "
+    "Commands: /define TERM, /leverage EQUITY LEVERAGE [haircut] [move], /sources, /help.",
+    "zh-Hant": "你好!我回答美國公債基差交易、2020 年 3 月與 2025 年 4 月美債市場壓力及相關監管的問題,附上出處;"
+    "也能做槓桿計算(「本金1000萬、50倍槓桿,部位多大?」「50倍 跌0.5% 1% 2%各虧多少」)。"
+    "指令:/define 詞彙、/leverage 本金 槓桿 [折價率] [變動]、/sources、/help。",
+    "zh-Hans": "你好!我回答美国国债基差交易、2020 年 3 月与 2025 年 4 月美债市场压力及相关监管的问题,附上出处;"
+    "也能做杠杆计算(「本金1000万、50倍杠杆,仓位多大?」「50倍 跌0.5% 1% 2%各亏多少」)。"
+    "指令:/define 词汇、/leverage 本金 杠杆 [折扣率] [变动]、/sources、/help。",
+}
+
+
+def is_greeting(question: str) -> bool:
+    """A hello or "who are you / what can you do": answered with a short help, not retrieval."""
+    return bool(_GREETING.search(question))
+
+
+# A message that continues the previous turn rather than naming its own topic.
+_CONTINUATION = re.compile(
+    r"^\s*(?:and|so|then|but|also|what about|how about|and what about|why was that|why is that|is that|was that)\b"
+    r"|\b(?:that|this|it|they|them|those|these)\b(?!\s+(?:basis|trade|repo|haircut|fed|sec|rule))"
+    r"|^\s*(?:那|那麼|那么|那它|它|這|这|還有|还有|所以|然後|然后|為什麼會這樣|为什么会这样)"
+    r"|呢\s*+[?？]?+\s*+$|這樣|这样|那樣|那样|誰說的|谁说的|它的|這個|这个",
+    re.IGNORECASE,
+)
+
+
+def continues(question: str) -> bool:
+    """The message points back ("那2025年呢?", "why was that bad?", "and what caps it?")."""
+    return bool(_CONTINUATION.search(question))
+
+
+_MOVE_TABLE = re.compile(
+    r"\bwhat[- ]if\b|\btable\b|\bscenarios?\b|情況表|情况表|表格|試算表|试算表|各虧|各亏|各賠|各赔|分別|分别|各剩|情境",
+    re.IGNORECASE,
+)
+
+
+def wants_move_table(question: str) -> bool:
+    """The message asks for several price moves at once (a what-if table)."""
+    return bool(_MOVE_TABLE.search(question))
+
+#: What an LLM backend is told the question asks for (the same intent the offline answerer uses).
+INTENT_HINTS = {
+    "definition": "a definition, first sentence says what it is",
+    "why": "the cause or reason",
+    "how": "the mechanism, step by step",
+    "compare": "a comparison, one fact for each side",
+    "when": "a date",
+    "amount": "a figure with its date and source",
+    "who": "a person or institution",
+    "list": "the whole list",
+    "yesno": "a yes or no, then the reason",
+}
+
+# "殖利率現在多少?": the value named first, then "now" (the live rule above has them the other way).
+_LIVE_AFTER = re.compile(
+    r"(?:殖利率|收益率|價格|价格|報價|报价|利率)[^。?？\n]{0,6}(?:現在|现在|目前|今天|即時|即时|實時|实时|最新)"
+)
+
+
+def asks_live_value(question: str) -> bool:
+    return bool(_LIVE_AFTER.search(question))

@@ -19,18 +19,31 @@ Thousands rule: inside a number, a comma followed by exactly three digits and
 then a non-digit is a thousands separator (``"1,000,000"``); any other comma
 separates function arguments.  So ``max(1,000)`` is ``max(1000)``; write
 ``max(1, 000)`` to mean two arguments.
+
+E-notation: ``1e6`` is a million, ``2.5e-3`` is 0.0025 (at most four exponent
+digits); the router reads it the same way, and a value beyond 1e100 (or a
+literal below 1e-100) is refused with "Number too large." / "Number too small.".
+
+Decimal arithmetic: literals are read exactly and every operation runs on
+:class:`decimal.Decimal` (34 digits), so ``0.1 + 0.2 - 0.3`` is 0, not
+5.55e-17, while a genuinely tiny result (``0.000001 * 0.000001``) stays 1e-12.
+
+Patterns: every regex on chat text is a :class:`GuardedPattern` (the
+``regex`` module with a time limit) and is written so that matching is linear;
+``python -m bench.hostile`` checks that against adversarial input.
 """
 
 from __future__ import annotations
 
 import ast
+import decimal
 import math
-import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import regex
 import simpleeval
 
 from bot.errors import CalcError
@@ -38,9 +51,13 @@ from bot.errors import CalcError
 __all__ = [
     "AMOUNT_PATTERN",
     "MAX_LENGTH",
+    "REGEX_TIMEOUT",
     "CalcResult",
+    "GuardedPattern",
+    "check_magnitude",
     "evaluate",
     "format_number",
+    "guarded",
     "normalise",
     "parse_amount",
 ]
@@ -48,6 +65,85 @@ __all__ = [
 MAX_LENGTH = 200
 MAX_DEPTH = 30
 MAX_MAGNITUDE = 1e100
+_MAX = Decimal(10) ** 100
+_PRECISION = 34
+# An add or subtract that cancels below this many digits under its operands, after an
+# inexact step (a square root, 1/3), is rounding noise: sqrt(2)**2 - 2 is 0, not 1e-33.
+_NOISE_DIGITS = _PRECISION - 4
+_CONTEXT = decimal.Context(
+    prec=_PRECISION,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+#: Seconds one regex call on chat text may run.  Every pattern here is linear (see the module
+#: docstring); the limit is the backstop for a pattern a later edit makes super-linear.
+REGEX_TIMEOUT = 0.25
+TOO_COMPLEX = "Message too complex for the calculator."
+
+
+class GuardedPattern:
+    """A compiled :mod:`regex` pattern whose every call gives up after :data:`REGEX_TIMEOUT`.
+
+    Why ``regex`` rather than ``re``: it releases the GIL while it matches a ``str``, so even
+    a slow match in a worker thread never freezes discord.py's event loop (``re`` holds the
+    GIL for the whole match; ``python -m bench.hostile`` measures both), and its
+    ``timeout=`` turns a runaway match into a one-line :class:`CalcError` (:data:`TOO_COMPLEX`)
+    instead of a stuck worker.  The methods mirror ``re.Pattern``'s, without flags.
+
+    Compiled on first use: ``regex`` compiles about five times slower than ``re``, and
+    importing the calculator (``python -m bot calc``, every CLI start) should not pay for
+    patterns it never runs.  Two threads racing to compile both get an equal pattern.
+    """
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.pattern = source
+        self.flags = flags
+        self._compiled: regex.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> regex.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = regex.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def __repr__(self) -> str:
+        return f"guarded({self.pattern!r})"
+
+    def search(self, text: str, pos: int = 0) -> regex.Match[str] | None:
+        try:
+            return self.compiled.search(text, pos, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            raise CalcError(TOO_COMPLEX) from None
+
+    def match(self, text: str, pos: int = 0) -> regex.Match[str] | None:
+        try:
+            return self.compiled.match(text, pos, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            raise CalcError(TOO_COMPLEX) from None
+
+    def finditer(self, text: str) -> Iterator[regex.Match[str]]:
+        """All matches, found up front so that the time limit covers the whole scan."""
+        try:
+            return iter(list(self.compiled.finditer(text, timeout=REGEX_TIMEOUT)))
+        except TimeoutError:
+            raise CalcError(TOO_COMPLEX) from None
+
+    def sub(self, repl: str | Callable[[regex.Match[str]], str], text: str) -> str:
+        try:
+            return self.compiled.sub(repl, text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            raise CalcError(TOO_COMPLEX) from None
+
+
+def guarded(source: str, flags: int = 0) -> GuardedPattern:
+    """A pattern for chat text (compiled on first use): linear by construction, time-limited as a backstop."""
+    return GuardedPattern(source, flags)
+
 
 CHINESE_UNIT_CHARS = "萬万億亿兆"
 
@@ -69,6 +165,12 @@ _OPERATOR_MAP = str.maketrans(
         "，": ",",
         "、": ",",
         "。": ".",
+        # File/group/record/unit separators: str.isspace() calls them spaces, `regex`'s \s
+        # does not; spaces they become, so every pattern sees them the same way.
+        "\x1c": " ",
+        "\x1d": " ",
+        "\x1e": " ",
+        "\x1f": " ",
     }
 )
 
@@ -104,35 +206,39 @@ _SYMBOL_FACTORS: dict[str, Decimal] = {
     "基点": Decimal("0.0001"),
 }
 
-_NUMBER_SRC = r"(?:\d+(?:,\d{3}(?!\d))*(?:\.\d*)?|\.\d+)(?:e[+-]?\d{1,4}(?!\d))?"
+# Possessive quantifiers (`++`, `*+`, `?+`) throughout: a run of digits or spaces is read
+# once and never re-split, which is what keeps every pattern linear in the message length.
+_NUMBER_SRC = r"(?:\d++(?:,\d{3}+(?!\d))*+(?:\.\d*+)?+|\.\d++)(?:e[+-]?+\d{1,4}+(?!\d))?+"
 _WORD_UNIT_SRC = "|".join(sorted(_WORD_FACTORS, key=len, reverse=True))
 _UNIT_SRC = (
-    rf"(?:\s*(?:{_WORD_UNIT_SRC})(?![a-z])"
-    rf"|\s*[{''.join(_CJK_FACTORS)}]+"
-    r"|\s*(?:%|基點|基点))"
+    rf"(?:\s*+(?:{_WORD_UNIT_SRC})(?![a-z])"
+    rf"|\s*+[{''.join(_CJK_FACTORS)}]++"
+    r"|\s*+(?:%|基點|基点))"
 )
-_CURRENCY_PREFIX_SRC = r"(?:us\$|usd\s*|\$)"
-_CURRENCY_SUFFIX_SRC = r"(?:\s*(?:美元|美金|元|usd|dollars?)(?![a-z]))"
+_CURRENCY_PREFIX_SRC = r"(?:us\$|usd\s*+|\$)"
+_CURRENCY_SUFFIX_SRC = r"(?:\s*+(?:美元|美金|元|usd|dollars?)(?![a-z]))"
 
 #: Regex source matching one amount as typed in chat (on normalised text, see
 #: :func:`normalise`): optional currency, number, optional unit(s), optional
 #: currency word.  Shared with the router so both read amounts the same way.
 AMOUNT_PATTERN = (
     rf"{_CURRENCY_PREFIX_SRC}?(?:{_NUMBER_SRC})"
-    rf"(?:{_UNIT_SRC}(?:\d+(?:\.\d+)?[{''.join(_CJK_FACTORS)}]+)*)?"
+    rf"(?:{_UNIT_SRC}(?:\d++(?:\.\d++)?+[{''.join(_CJK_FACTORS)}]++)*+)?"
     rf"{_CURRENCY_SUFFIX_SRC}?"
 )
 
-_NUMBER_RE = re.compile(_NUMBER_SRC)
-_WORD_UNIT_RE = re.compile(rf"\s*({_WORD_UNIT_SRC})(?![a-z])")
-_CJK_UNIT_RE = re.compile(rf"\s*([{''.join(_CJK_FACTORS)}]+)")
-_CJK_TAIL_RE = re.compile(rf"(\d+(?:\.\d+)?)([{''.join(_CJK_FACTORS)}]+)")
-_SYMBOL_UNIT_RE = re.compile(r"\s*(%|基點|基点)")
-_IDENT_RE = re.compile(r"[a-z_][a-z0-9_]*")
-_CURRENCY_RE = re.compile(
+_NUMBER_RE = guarded(_NUMBER_SRC)
+_WORD_UNIT_RE = guarded(rf"\s*+({_WORD_UNIT_SRC})(?![a-z])")
+_CJK_UNIT_RE = guarded(rf"\s*+([{''.join(_CJK_FACTORS)}]++)")
+_CJK_TAIL_RE = guarded(rf"(\d++(?:\.\d++)?+)([{''.join(_CJK_FACTORS)}]++)")
+_SYMBOL_UNIT_RE = guarded(r"\s*+(%|基點|基点)")
+_IDENT_RE = guarded(r"[a-z_][a-z0-9_]*+")
+_CURRENCY_RE = guarded(
     r"(?:us\$|\$|(?<![a-z])usd(?![a-z])|(?<![a-z])dollars?(?![a-z])|美元|美金|(?<=[\d萬万億亿兆千百十])元)"
 )
-_MULTIPLE_SUFFIX_RE = re.compile(r"\s*(?:x|倍|times)$")
+# Anchored at the end and tried only where a run of spaces starts (the look-behind), so a
+# long run of spaces is scanned once rather than once per space.
+_MULTIPLE_SUFFIX_RE = guarded(r"(?<!\s)\s*+(?:x|倍|times)$")
 
 
 @dataclass(frozen=True)
@@ -193,7 +299,7 @@ def format_number(value: float, *, chinese: bool = False, decimals: int | None =
 # ------------------------------------------------------------- normalising
 
 
-_SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT = guarded(r"[⁺⁻]?+[⁰¹²³⁴⁵⁶⁷⁸⁹]++")
 _SUPERSCRIPT_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 
 
@@ -214,6 +320,18 @@ def _check_magnitude(value: Decimal) -> Decimal:
         raise CalcError("Number too large.")
     if value and value.adjusted() < -100:
         raise CalcError("Number too small.")
+    return value
+
+
+def check_magnitude(value: float) -> float:
+    """Refuse a number the evaluator would refuse as a literal (beyond 1e100, below 1e-100),
+    with the same message, so the router's e-notation ("1e308x") fails the same way."""
+    number = float(value)
+    if math.isnan(number):
+        raise CalcError("Result is not a number.")
+    if math.isinf(number):
+        raise CalcError("Number too large.")
+    _check_magnitude(Decimal(repr(number)))
     return value
 
 
@@ -301,11 +419,11 @@ def parse_amount(text: str) -> float:
 _BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**", "**": "**"}
 
 
-def _fn(name: str, arity: tuple[int, int | None]) -> Callable[[Callable[..., float]], Callable[..., float]]:
+def _fn(name: str, arity: tuple[int, int | None]) -> Callable[[Callable[..., Decimal]], Callable[..., Decimal]]:
     low, high = arity
 
-    def wrap(func: Callable[..., float]) -> Callable[..., float]:
-        def checked(*args: float) -> float:
+    def wrap(func: Callable[..., Decimal]) -> Callable[..., Decimal]:
+        def checked(*args: Decimal) -> Decimal:
             if len(args) < low or (high is not None and len(args) > high):
                 if low == high:
                     want = f"{low} argument" + ("s" if low != 1 else "")
@@ -315,10 +433,10 @@ def _fn(name: str, arity: tuple[int, int | None]) -> Callable[[Callable[..., flo
                     want = f"{low} to {high} arguments"
                 raise CalcError(f"{name}() takes {want}.")
             try:
-                return _finite(func(*(float(a) for a in args)))
-            except ValueError:
+                return _finite(func(*args))
+            except InvalidOperation:
                 raise CalcError(f"Math domain error in {name}().") from None
-            except OverflowError:
+            except decimal.Overflow:
                 raise CalcError("Number too large.") from None
 
         checked.__name__ = name
@@ -327,22 +445,61 @@ def _fn(name: str, arity: tuple[int, int | None]) -> Callable[[Callable[..., flo
     return wrap
 
 
-def _round(x: float, ndigits: float = 0) -> float:
-    if ndigits != int(ndigits) or abs(ndigits) > 15:
+def _domain(ok: bool, name: str) -> None:
+    if not ok:
+        raise CalcError(f"Math domain error in {name}().")
+
+
+def _sqrt(x: Decimal) -> Decimal:
+    _domain(x >= 0, "sqrt")
+    return x.sqrt()
+
+
+def _ln(x: Decimal, name: str = "ln") -> Decimal:
+    _domain(x > 0, name)
+    return x.ln()
+
+
+def _log10(x: Decimal) -> Decimal:
+    _domain(x > 0, "log10")
+    return x.log10()
+
+
+def _log(x: Decimal, base: Decimal | None = None) -> Decimal:
+    if base is None:
+        return _ln(x, "log")
+    _domain(x > 0 and base > 0, "log")
+    if base == 1:
+        raise CalcError("Division by zero.")
+    return x.ln() / base.ln()
+
+
+# exp() above this is beyond 1e100; below the other bound it is zero to any precision shown.
+_EXP_MAX = Decimal("230.2585092994045684017991454684364")  # ln(1e100)
+_EXP_MIN = Decimal(-1000)
+
+
+def _exp(x: Decimal) -> Decimal:
+    if x > _EXP_MAX:
+        raise CalcError("Number too large.")
+    return Decimal(0) if x < _EXP_MIN else x.exp()
+
+
+def _round(x: Decimal, ndigits: Decimal = Decimal(0)) -> Decimal:
+    if ndigits != ndigits.to_integral_value() or abs(ndigits) > 15:
         raise CalcError("round() digits must be a whole number between -15 and 15.")
-    return float(round(x, int(ndigits)))
+    places = int(ndigits)
+    if x.adjusted() + places + 1 > _PRECISION:  # already coarser than the precision kept
+        return +x
+    return x.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
 
 
-def _log(x: float, base: float | None = None) -> float:
-    return math.log(x) if base is None else math.log(x, base)
-
-
-_FUNCTIONS: dict[str, Callable[..., float]] = {
-    "sqrt": _fn("sqrt", (1, 1))(math.sqrt),
+_FUNCTIONS: dict[str, Callable[..., Decimal]] = {
+    "sqrt": _fn("sqrt", (1, 1))(_sqrt),
     "log": _fn("log", (1, 2))(_log),
-    "ln": _fn("ln", (1, 1))(math.log),
-    "log10": _fn("log10", (1, 1))(math.log10),
-    "exp": _fn("exp", (1, 1))(math.exp),
+    "ln": _fn("ln", (1, 1))(_ln),
+    "log10": _fn("log10", (1, 1))(_log10),
+    "exp": _fn("exp", (1, 1))(_exp),
     "abs": _fn("abs", (1, 1))(abs),
     "round": _fn("round", (1, 2))(_round),
     "min": _fn("min", (1, None))(lambda *args: min(args)),
@@ -350,53 +507,73 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
 }
 
 
-def _finite(value: float) -> float:
-    if math.isnan(value):
+def _finite(value: Decimal) -> Decimal:
+    if value.is_nan():
         raise CalcError("Result is not a number.")
-    if math.isinf(value) or abs(value) > MAX_MAGNITUDE:
+    if value.is_infinite() or abs(value) > _MAX:
         raise CalcError("Number too large.")
     return value
 
 
-def _add(a: float, b: float) -> float:
-    return _finite(float(a) + float(b))
+def _cancel(result: Decimal, a: Decimal, b: Decimal) -> Decimal:
+    """A sum that cancels far below its operands after an inexact step is noise: zero."""
+    if (
+        result
+        and decimal.getcontext().flags[decimal.Inexact]
+        and result.adjusted() < max(a.adjusted(), b.adjusted()) - _NOISE_DIGITS
+    ):
+        return Decimal(0)
+    return _finite(result)
 
 
-def _sub(a: float, b: float) -> float:
-    return _finite(float(a) - float(b))
+def _add(a: Decimal, b: Decimal) -> Decimal:
+    return _cancel(a + b, a, b)
 
 
-def _mul(a: float, b: float) -> float:
-    return _finite(float(a) * float(b))
+def _sub(a: Decimal, b: Decimal) -> Decimal:
+    return _cancel(a - b, a, b)
 
 
-def _div(a: float, b: float) -> float:
-    if float(b) == 0:
+def _mul(a: Decimal, b: Decimal) -> Decimal:
+    return _finite(a * b)
+
+
+def _div(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:
         raise CalcError("Division by zero.")
-    return _finite(float(a) / float(b))
+    return _finite(a / b)
 
 
-def _pow(a: float, b: float) -> float:
-    base, exponent = float(a), float(b)
-    if base == 0 and exponent < 0:
-        raise CalcError("Division by zero.")
+# Results of a power below 10**-400 are zero once shown (and as a float).
+_POW_MIN_DIGITS = -400
+
+
+def _pow(base: Decimal, exponent: Decimal) -> Decimal:
+    if base == 0:
+        if exponent < 0:
+            raise CalcError("Division by zero.")
+        return Decimal(1) if exponent == 0 else Decimal(0)
+    whole = exponent == exponent.to_integral_value()
+    if base < 0 and not whole:
+        raise CalcError("Math domain error: fractional power of a negative number.")
     # Refuse before computing: |base|**exponent above 1e100 is an answer nobody needs.
-    if base and exponent * math.log10(abs(base)) > math.log10(MAX_MAGNITUDE):
+    digits = exponent * abs(base).log10()
+    if digits > 100:
         raise CalcError("Number too large.")
+    if digits < _POW_MIN_DIGITS:
+        return Decimal(0)
     try:
-        return _finite(math.pow(base, exponent))
-    except OverflowError:
+        return _finite(base**exponent)
+    except decimal.Overflow:
         raise CalcError("Number too large.") from None
-    except ValueError:
-        raise CalcError("Math domain error: fractional power of a negative number.") from None
 
 
-def _neg(a: float) -> float:
-    return -float(a)
+def _neg(a: Decimal) -> Decimal:
+    return -a
 
 
-def _pos(a: float) -> float:
-    return float(a)
+def _pos(a: Decimal) -> Decimal:
+    return +a
 
 
 _OPERATORS = {
@@ -584,27 +761,42 @@ class _Tokenizer:
         return unit == "%" or unit.startswith("bp") or unit in _SYMBOL_FACTORS
 
 
-_GROUP_UNIT_RE = re.compile(
-    rf"\s*({_WORD_UNIT_SRC})(?![a-z])|\s*([{''.join(_CJK_FACTORS)}]+)|\s*(%|基點|基点)"
+_GROUP_UNIT_RE = guarded(
+    rf"\s*+({_WORD_UNIT_SRC})(?![a-z])|\s*+([{''.join(_CJK_FACTORS)}]++)|\s*+(%|基點|基点)"
 )
-_IDENT_CHAR_RE = re.compile(r"[a-z_]")
+_IDENT_CHAR_RE = guarded(r"[a-z_]")
 _NODES = (ast.Expr, ast.BinOp, ast.UnaryOp, ast.Call, ast.Constant)
-_TRAILING_RE = re.compile(r"[\s=?]+$")
+# Tried only where a run of "= ?" and spaces starts (the look-behind), so the run is read once.
+_TRAILING_RE = guarded(r"(?<![\s=?])[\s=?]++$")
+_LITERAL_RE = guarded(r"\d++(?:\.\d++)?+\Z")
 
 
 def _evaluator() -> simpleeval.SimpleEval:
     evaluator = simpleeval.SimpleEval(operators=_OPERATORS, functions=_FUNCTIONS, names={})
     # Only arithmetic nodes: no names, attributes, subscripts, comparisons, strings...
     evaluator.nodes = {node: evaluator.nodes[node] for node in _NODES}
+
+    def constant(node: ast.Constant) -> Decimal:
+        """A literal as the exact decimal the tokenizer wrote, never via a binary float."""
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CalcError("Unsupported syntax.")
+        # The expression is ASCII (the tokenizer writes it), so byte offsets are characters.
+        literal = evaluator.expr[node.col_offset : node.end_col_offset]
+        if isinstance(value, float) and evaluator.expr.isascii() and _LITERAL_RE.match(literal):
+            return Decimal(literal)
+        return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+
+    evaluator.nodes[ast.Constant] = constant
     return evaluator
 
 
-def _tidy(value: float) -> float:
-    """Drop binary noise (0.1+0.2) and give whole results as ints."""
-    value = float(f"{float(value):.15g}")
-    if value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
+def _tidy(value: Decimal) -> float:
+    """The result as a float (an int when whole), rounded to the 15 digits a float holds."""
+    number = float(f"{value:.15g}")
+    if number.is_integer() and abs(number) < 1e15:
+        return int(number)
+    return number
 
 
 def evaluate(expr: str) -> CalcResult:
@@ -617,19 +809,23 @@ def evaluate(expr: str) -> CalcResult:
         raise CalcError("Empty expression.")
     tokenizer = _Tokenizer(text)
     python_expr = tokenizer.run()
-    try:
-        raw = _evaluator().eval(python_expr)
-    except CalcError:
-        raise
-    except ZeroDivisionError:
-        raise CalcError("Division by zero.") from None
-    except (OverflowError, RecursionError, MemoryError):
-        raise CalcError("Number too large.") from None
-    except (SyntaxError, ValueError, TypeError, simpleeval.InvalidExpression):
-        raise CalcError("Unsupported syntax.") from None
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+    # A private context per evaluation (decimal contexts are per thread): 34 digits, and its
+    # Inexact flag tells _cancel whether anything has been rounded yet.
+    with decimal.localcontext(_CONTEXT) as context:
+        context.clear_flags()
+        try:
+            raw = _evaluator().eval(python_expr)
+        except CalcError:
+            raise
+        except ZeroDivisionError:
+            raise CalcError("Division by zero.") from None
+        except (OverflowError, RecursionError, MemoryError, decimal.Overflow):
+            raise CalcError("Number too large.") from None
+        except (SyntaxError, ValueError, TypeError, InvalidOperation, simpleeval.InvalidExpression):
+            raise CalcError("Unsupported syntax.") from None
+    if not isinstance(raw, Decimal):
         raise CalcError("Unsupported syntax.")
-    value = _tidy(_finite(float(raw)))
+    value = _tidy(_finite(raw))
     return CalcResult(
         expression=python_expr,
         value=value,

@@ -7,15 +7,33 @@ only years ("what happened in March 2020?"), return ``None`` so the answering
 engine takes them.  All patterns run over :func:`bot.calc.evaluator.normalise`
 output (NFKC, lower case), so full-width, Traditional and Simplified input
 meet the same regexes.
+
+Every pattern is compiled with :func:`_rx` (a time-limited ``regex`` pattern,
+see :class:`bot.calc.evaluator.GuardedPattern`) and must stay linear in the
+message length, because messages are hostile: a run of spaces or digits is
+read once (possessive ``*+``/``++``), no two adjacent parts can share the same
+characters, an alternation never lists a word that is two of its other words
+(是多少 = 是 + 多少), and a number starts only where no digit precedes it.
+``python -m bench.hostile`` checks this; add new patterns the same way.
+Numbers may use e-notation (``1e2x`` is 100x), as in the evaluator.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.calc.evaluator import AMOUNT_PATTERN, normalise, parse_amount
+from bot.calc import desk
+from bot.calc.evaluator import (
+    AMOUNT_PATTERN,
+    GuardedPattern,
+    check_magnitude,
+    guarded,
+    normalise,
+    parse_amount,
+)
 from bot.calc.formulas import FORMULAS, Working
 from bot.errors import CalcError
 from bot.text import has_cjk
@@ -37,27 +55,32 @@ class CalcCall:
 
 # ---------------------------------------------------------------- patterns
 
-_NUM = r"\d+(?:\.\d+)?"
+_rx = guarded  # every pattern below: linear by construction, time-limited as a backstop
+
+#: A number as the router reads it: digits, decimals, e-notation (as the evaluator).
+_NUM = r"\d++(?:\.\d++)?+(?:e[+-]?+\d{1,4}+(?!\d))?+"
+#: Where a number may start: not inside another number or its exponent ("1e2x" is 100x, not 2x).
+_NUM_START = r"(?<![\d.])(?<!\de)(?<!\de[+-])"
 
 
-def _kw(*words: str) -> re.Pattern[str]:
+def _kw(*words: str) -> GuardedPattern:
     """Keywords; ASCII words need word edges, Chinese ones do not."""
     parts = [rf"(?<![a-z]){re.escape(w)}" if w[0].isascii() and w[0].isalpha() else re.escape(w) for w in words]
-    return re.compile("|".join(parts))
+    return _rx("|".join(parts))
 
 
 _LEVERAGE_RES = (
-    re.compile(rf"(?<![\d.])(?<!\d,)({_NUM})\s*(?:x|倍|times)(?![a-z])(?!\s*[\d(.])"),
-    re.compile(
-        rf"(?:leverage|槓桿|杠杆)(?:\s*(?:ratio|of|is|=|:|at|為|为|是|率|倍數|倍数))*\s*({_NUM})"
-        r"(?![\d.]|\s*(?:%|[萬万億亿兆]|bp|基))"
+    _rx(rf"{_NUM_START}(?<!\d,)({_NUM})\s*+(?:x|倍|times)(?![a-z])(?!\s*+[\d(.])"),
+    _rx(
+        rf"(?:leverage|槓桿|杠杆)(?:\s*+(?:ratio|of|is|=|:|at|為|为|是|率|倍數|倍数))*+\s*+({_NUM})"
+        r"(?![\d.]|\s*+(?:%|[萬万億亿兆]|bp|基))"
     ),
-    re.compile(rf"(?<![\d.])({_NUM})\s*(?::|to)\s*1(?![\d.])"),
+    _rx(rf"{_NUM_START}({_NUM})\s*+(?::|to)\s*+1(?![\d.])"),
 )
-_PERCENT_RE = re.compile(rf"(?<![\d.])({_NUM})\s*(?:%|percent|pct|個百分點|个百分点)")
-_BP_RE = re.compile(rf"(?<![\d.])({_NUM})\s*(?:bps|bp|基點|基点)(?![a-z])")
-_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
-_NOT_MONEY_AFTER_RE = re.compile(r"\s*(?:年|月|日|天|號|号|days?|years?|months?|yrs?)")
+_PERCENT_RE = _rx(rf"{_NUM_START}({_NUM})\s*+(?:%|percent|pct|個百分點|个百分点)")
+_BP_RE = _rx(rf"{_NUM_START}({_NUM})\s*+(?:bps|bp|基點|基点)(?![a-z])")
+_AMOUNT_RE = _rx(AMOUNT_PATTERN)
+_NOT_MONEY_AFTER_RE = _rx(r"\s*+(?:年|月|日|天|號|号|days?|years?|months?|yrs?)")
 
 _POSITION_KW = _kw("position", "exposure", "notional", "部位", "倉位", "仓位", "頭寸", "头寸", "規模", "规模")
 _EQUITY_KW = _kw(
@@ -97,53 +120,66 @@ _IRR_KW = _kw("implied repo", "irr", "隱含回購", "隐含回购", "隱含附�
 _NET_BASIS_KW = _kw("net basis", "淨基差", "净基差")
 
 
-def _labelled(*labels: str) -> re.Pattern[str]:
+def _labelled(*labels: str) -> GuardedPattern:
+    """A number after a label ("cash 100.5", "期貨價格=110", "cf is 0.91").
+
+    Each run of spaces is read once, after the word it follows: three adjacent optional
+    ``\\s*`` (the old form) could share one run of spaces n³ ways.
+    """
     alternatives = "|".join(re.escape(label) for label in labels)
-    return re.compile(
-        rf"(?:{alternatives})\s*(?:price|價格|价格|價|价)?\s*(?:=|:|is|of|at|為|为|是)?\s*(-?{_NUM})"
+    return _rx(
+        rf"(?:{alternatives})\s*+(?:(?:price|價格|价格|價|价)\s*+)?(?:(?:=|:|is|of|at|為|为|是)\s*+)?(-?{_NUM})"
     )
 
 
 _CASH_RE = _labelled("cash", "現貨", "现货", "spot")
 _FUTURES_RE = _labelled("futures", "future", "期貨", "期货")
 _CF_RE = _labelled("conversion factor", "cf", "轉換因子", "转换因子", "轉換係數", "转换系数")
-_DAYS_RE = re.compile(rf"({_NUM})\s*(?:days?|天)")
+_DAYS_RE = _rx(rf"{_NUM_START}({_NUM})\s*+(?:days?|天)")
 _COUPON_RE = _labelled("coupon income", "coupon", "票息收入", "票息")
 _GROSS_RE = _labelled("gross basis", "總基差", "总基差", "basis", "基差")
 _CARRY_RE = _labelled("carry", "持有收益")
 
 # Bare expressions: polite wrappers to strip, then a whitelist of what may remain.
-_PREFIX_RE = re.compile(
+_PREFIX_RE = _rx(
     r"^(?:(?:what(?:'s| is|s)|how much is|calc(?:ulate)?|compute|evaluate|please|pls|"
-    r"請問|请问|請|请|幫我算|帮我算|幫忙算|帮忙算|算一下|算算|計算|计算|求)\s*:?\s*)+"
+    r"請問|请问|請|请|幫我算|帮我算|幫忙算|帮忙算|算一下|算算|計算|计算|求)\s*+(?::\s*+)?)++"
 )
-_SUFFIX_RE = re.compile(
-    r"(?:\s*(?:=|\?|!|\.|equals?|是多少|等於多少|等于多少|等於|等于|多少|是|呢|嗎|吗))+$"
-)
-_EXPR_WORDS_RE = re.compile(
-    r"(?<![a-z])(?:sqrt|log10|log|ln|exp|abs|round|min|max)(?=\s*\()"
+# Trailing "= ?", "是多少", "等於多少"... Searched backwards from the end ((?r)), so a long
+# run of these words is read once instead of once per starting point; no word is two others
+# (是多少 is 是 + 多少, so it is not listed: listing both made the match 2^n ways).
+_SUFFIX_RE = _rx(r"(?r)(?:\s*+(?:=|\?|!|\.|equals?+|等於|等于|多少|是|呢|嗎|吗))++$")
+_EXPR_WORDS_RE = _rx(
+    r"(?<![a-z])(?:sqrt|log10|log|ln|exp|abs|round|min|max)(?=\s*+\()"
     r"|(?<![a-z])(?:trillion|billion|million|thousand|tn|bn|mm|bps|bp|k|m|b|usd|dollars?|us)(?![a-z])"
-    r"|(?<=[\d\s)])x(?=\s*[\d(.])"
+    r"|(?<=[\d\s)])x(?=\s*+[\d(.])"
+    r"|(?<=\d)e(?=[+-]?+\d)"  # the e of e-notation
 )
-_EXPR_CHARS_RE = re.compile(r"^[\d\s.,+\-*/^%()$萬万億亿兆千百十基點点倍美元金]+$")
-_HAS_OPERATOR_RE = re.compile(r"[\d)%萬万億亿兆千百kmbn.]\s*(?:\*\*|[+\-*/^])\s*[-+]?\s*[\d(.$a-z]|%\s*[\d(.$]")
-_FUNCTION_CALL_RE = re.compile(r"(?<![a-z])(?:sqrt|log10|log|ln|exp|abs|round|min|max)\s*\(")
+_EXPR_CHARS_RE = _rx(r"^[\d\s.,+\-*/^%()$萬万億亿兆千百十基點点倍美元金]++$")
+_HAS_OPERATOR_RE = _rx(
+    r"[\d)%萬万億亿兆千百kmbn.]\s*+(?:\*\*|[+\-*/^])\s*+(?:[-+]\s*+)?[\d(.$a-z]|%\s*+[\d(.$]"
+)
+_FUNCTION_CALL_RE = _rx(r"(?<![a-z])(?:sqrt|log10|log|ln|exp|abs|round|min|max)\s*+\(")
 _WORD_OPERATORS = tuple(
-    (re.compile(pattern), operator)
+    (_rx(pattern), operator)
     for pattern, operator in (
         (r"(?<![a-z])(?:of|times|multiplied by)(?![a-z])", "*"),
         (r"(?<![a-z])divided by(?![a-z])", "/"),
         (r"(?<![a-z])plus(?![a-z])", "+"),
         (r"(?<![a-z])minus(?![a-z])", "-"),
-        (r"的\s*(\d+(?:\.\d+)?)\s*倍", r" * \1"),
+        (rf"的\s*+({_NUM})\s*+倍", r" * \1"),
         (r"乘以|乘上|乘", " * "),
         (r"除以", " / "),
         (r"加上|加", " + "),
         (r"減去|减去|減|减", " - "),
-        (r"(?<=[\d\s)萬万億亿兆千百kmbn%])x(?=\s*[\d(.])", " * "),
+        (r"(?<=[\d\s)萬万億亿兆千百kmbn%])x(?=\s*+[\d(.])", " * "),
     )
 )
-_DATE_RE = re.compile(r"^\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}$|^\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{2,4}$")
+_DATE_RE = _rx(
+    r"^\d{4}\s*+[-/.]\s*+\d{1,2}\s*+[-/.]\s*+\d{1,2}$|^\d{1,2}\s*+/\s*+\d{1,2}\s*+/\s*+\d{2,4}$"
+)
+_DIGIT_RE = _rx(r"\d")
+_SPACES_RE = _rx(r"\s++")
 
 
 # ------------------------------------------------------------ extraction
@@ -156,31 +192,55 @@ class _Found:
     end: int
 
 
-def _overlaps(found: _Found, spans: list[_Found]) -> bool:
-    return any(found.start < other.end and other.start < found.end for other in spans)
+class _Taken:
+    """Characters already read as one kind of number, so no other reads them again.
+
+    A mask of the message rather than a list of spans: a hostile message holds hundreds of
+    numbers, and checking each against every span taken so far was quadratic.
+    """
+
+    def __init__(self, size: int, spans: Iterable[_Found] = ()) -> None:
+        self.mask = bytearray(size)
+        for span in spans:
+            self.add(span)
+
+    def overlaps(self, found: _Found) -> bool:
+        return any(self.mask[found.start : found.end])
+
+    def add(self, found: _Found) -> None:
+        self.mask[found.start : found.end] = b"\x01" * (found.end - found.start)
 
 
 def _leverages(s: str) -> list[_Found]:
     found: list[_Found] = []
+    taken = _Taken(len(s))
     for pattern in _LEVERAGE_RES:
         for m in pattern.finditer(s):
             item = _Found(float(m.group(1)), m.start(), m.end())
-            if not _overlaps(item, found):
+            if not taken.overlaps(item):
                 found.append(item)
+                taken.add(item)
     return sorted(found, key=lambda f: f.start)
 
 
-def _numbers(pattern: re.Pattern[str], s: str) -> list[_Found]:
+def _numbers(pattern: GuardedPattern, s: str) -> list[_Found]:
     return [_Found(float(m.group(1)), m.start(), m.end()) for m in pattern.finditer(s)]
 
 
-def _money(s: str, taken: list[_Found]) -> list[_Found]:
-    """Amounts of money: numbers that are not leverage, percents, bp, years or dates."""
-    found = []
+#: The intents read at most the first two amounts; parsing every one of a hostile message's
+#: hundreds would cost milliseconds each time.
+_AMOUNTS_WANTED = 2
+
+
+def _money(s: str, taken: _Taken) -> list[_Found]:
+    """The first amounts of money: numbers that are not leverage, percents, bp, years or dates."""
+    found: list[_Found] = []
     for m in _AMOUNT_RE.finditer(s):
+        if len(found) == _AMOUNTS_WANTED:
+            break
         text = m.group()
         item = _Found(0.0, m.start(), m.end())
-        if _overlaps(item, taken):
+        if taken.overlaps(item):
             continue
         if m.start() and s[m.start() - 1].isascii() and s[m.start() - 1].isalpha():
             continue  # "dv01", "t10"
@@ -197,7 +257,7 @@ def _money(s: str, taken: list[_Found]) -> list[_Found]:
     return found
 
 
-def _distance(item: _Found, pattern: re.Pattern[str], s: str) -> int | None:
+def _distance(item: _Found, pattern: GuardedPattern, s: str) -> int | None:
     best = None
     for m in pattern.finditer(s):
         if m.end() <= item.start:
@@ -240,7 +300,7 @@ def _position_and_equity(first: _Found, second: _Found, s: str) -> tuple[float, 
     return big, small
 
 
-def _first(pattern: re.Pattern[str], s: str) -> float | None:
+def _first(pattern: GuardedPattern, s: str) -> float | None:
     m = pattern.search(s)
     return float(m.group(1)) if m else None
 
@@ -252,9 +312,10 @@ def _finance_call(s: str) -> tuple[str, dict[str, Any]] | None:
     if not _ASK_ANY.search(s):
         return None
     leverages = _leverages(s)
-    percents = [p for p in _numbers(_PERCENT_RE, s) if not _overlaps(p, leverages)]
+    lever_taken = _Taken(len(s), leverages)
+    percents = [p for p in _numbers(_PERCENT_RE, s) if not lever_taken.overlaps(p)]
     bps = _numbers(_BP_RE, s)
-    money = _money(s, leverages + percents + bps)
+    money = _money(s, _Taken(len(s), leverages + percents + bps))
     lev = leverages[0].value if leverages else None
 
     if _DV01_KW.search(s) and bps and money:
@@ -329,8 +390,8 @@ def _expression(s: str) -> str | None:
     body = _SUFFIX_RE.sub("", body).strip()
     for pattern, operator in _WORD_OPERATORS:
         body = pattern.sub(operator, body)
-    body = re.sub(r"\s+", " ", body).strip()
-    if not body or not re.search(r"\d", body) or _DATE_RE.match(body):
+    body = _SPACES_RE.sub(" ", body).strip()
+    if not body or not _DIGIT_RE.search(body) or _DATE_RE.match(body):
         return None
     residue = _EXPR_WORDS_RE.sub(" ", body)
     if not _EXPR_CHARS_RE.match(residue):
@@ -344,17 +405,27 @@ def _expression(s: str) -> str | None:
 
 
 def route(text: str) -> CalcCall | None:
-    """Pick a calculator tool for a chat message, or None when it is not a calculation."""
+    """Pick a calculator tool for a chat message, or None when it is not a calculation.
+
+    Raises :class:`CalcError` only if a pattern runs out of time on a hostile message
+    (none is known to: every pattern is linear), so a stuck match never holds a worker.
+    """
     if not text or len(text) > MAX_MESSAGE:
         return None
     s = normalise(text)
-    if not re.search(r"\d", s):
-        return None
     chinese = has_cjk(text)
-    found = _finance_call(s)
+    # Treasury-desk questions first (32nds, CF, CTD, accrued, hedges, exchange margin; bot/calc/desk.py):
+    # "tick value of TY?" needs no digit.
+    desk_found = desk.desk_call(s)
+    if desk_found:
+        return CalcCall(desk_found[0], desk_found[1], chinese)
+    if not _DIGIT_RE.search(s):
+        return None
+    priced = desk.with_decimal_prices(s)  # "futures 93-08" is 93.25 where prices are talked about
+    found = _finance_call(priced) or _basis_call(priced)
     if found:
         tool, args = found
-        return CalcCall(tool, args, chinese)
+        return CalcCall(tool, desk.refine(tool, args, s), chinese)
     expression = _expression(s)
     if expression:
         return CalcCall("calculator", {"expression": expression}, chinese)
@@ -366,6 +437,9 @@ def run(call: CalcCall) -> Working:
     func = FORMULAS.get(call.tool)
     if func is None:
         raise CalcError(f"Unknown calculator tool: {call.tool}")
+    for value in call.args.values():
+        if isinstance(value, float):
+            check_magnitude(value)  # "1e308x" fails as evaluate("1e308") does
     try:
         return func(**call.args, chinese=call.chinese)
     except TypeError:

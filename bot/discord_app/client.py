@@ -48,6 +48,7 @@ INITIAL_EXTENSIONS: tuple[str, ...] = (
     "bot.discord_app.cogs.calc",
     "bot.discord_app.cogs.info",
     "bot.discord_app.cogs.admin",
+    "bot.discord_app.cogs.quiz",
 )
 
 

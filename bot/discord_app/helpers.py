@@ -6,9 +6,14 @@ Cogs import this module, never the client: the client loads cogs by module name.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -23,6 +28,45 @@ log = logging.getLogger("bot.discord")
 
 #: Sends one short line to whoever is waiting (a channel, a reply, an interaction).
 Send = Callable[[str], Awaitable[Any]]
+
+
+#: The secret the user hashes are keyed with, next to the feedback file; one salt for every
+#: per-user record (votes, quiz scores), so one member's records group together.
+SALT_FILE = ".feedback-salt"
+
+
+class UserHasher:
+    """Salted user ids: a file of records alone cannot tell whether a given user is in it,
+    yet one user's records still group together.  The salt is created on first use (0600)."""
+
+    def __init__(self, salt_path: Path) -> None:
+        self.salt_path = Path(salt_path)
+        self._lock = threading.Lock()
+        self._salt: bytes | None = None
+
+    def _load_salt(self) -> bytes:
+        if self._salt is None:
+            self.salt_path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.salt_path.exists():
+                try:
+                    fd = os.open(self.salt_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another writer made it first: use theirs
+                    pass
+                else:
+                    with os.fdopen(fd, "w", encoding="ascii") as handle:
+                        handle.write(secrets.token_hex(32))
+            self._salt = self.salt_path.read_text(encoding="ascii").strip().encode()
+        return self._salt
+
+    def __call__(self, user_id: int) -> str:
+        with self._lock:
+            salt = self._load_salt()
+        return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def user_hasher(settings: Any) -> UserHasher:
+    """The one hasher of a bot's settings: its salt sits next to the feedback file."""
+    return UserHasher(Path(settings.feedback_file).parent / SALT_FILE)
 
 
 def new_error_id() -> str:

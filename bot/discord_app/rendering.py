@@ -5,7 +5,8 @@ description over 4096 or an embed over 6000 in all, so long answers are split
 before sending.  Splits fall on paragraph, line and sentence ends (。！？.!?),
 never inside a ``` code block (a block that must be split is closed and
 reopened) and never inside a Markdown table (a table that must be split
-repeats its header).
+repeats its header).  As in Discord, any run of three backticks opens or closes
+a block, at the start of a line or not.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ NO_PINGS = discord.AllowedMentions.none()
 GROUNDED_COLOUR = discord.Colour.from_rgb(46, 125, 50)
 UNGROUNDED_COLOUR = discord.Colour.light_grey()
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+# Discord opens or closes a code block at every run of three or more backticks; right
+# after an opening run, a short word ending the line names the block's language.
+_FENCE_RUN = re.compile(r"`{3,}")
+_FENCE = re.compile(r"^\s*(`{3,})")
+_LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,20}[ \t]*(?=\n|$)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}")
 # A sentence ends after 。！？!? (plus closing quotes/brackets) or a "." that is
 # followed by whitespace, and takes the spaces and newline after it; or at a newline.
@@ -49,13 +54,19 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     """Cut ``text`` into chunks of at most ``limit`` characters on natural boundaries.
 
     No chunk is empty or blank; every code fence opened in a chunk is closed
-    in that chunk; a table keeps its header in every chunk it spans.
+    in that chunk; a table keeps its header in every chunk it spans; all the
+    text's non-whitespace characters are kept, in order (the splitter adds only
+    newlines, the fence lines that close and reopen a block, and a table's
+    repeated header).
     """
     if limit < 20:
         raise ValueError("limit too small to hold a code fence")
     text = text.replace("\r\n", "\n").strip("\n")
     if not text.strip():
         return []
+    if len(text) <= limit and len(_FENCE_RUN.findall(text)) % 2 == 0:
+        return [text]
+    text = _fence_lines(text)
     if len(text) <= limit:
         return [text]
 
@@ -92,8 +103,46 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return chunks
 
 
+def _fence_lines(text: str) -> str:
+    """``text`` with every fence on a line of its own (an opening fence keeps its language)
+    and an unclosed block closed.
+
+    Discord draws the same code blocks either way, only newlines are added, and the
+    splitter then finds every fence at a line start: a fence opened mid-line, or
+    ```like this``` inside a paragraph, can no longer be cut apart.
+    """
+    out: list[str] = []
+    pos, opener, line_has_text = 0, "", False
+    for run in _FENCE_RUN.finditer(text):
+        before = text[pos : run.start()]
+        out.append(before)
+        if "\n" in before:
+            line_has_text = bool(before[before.rfind("\n") + 1 :].strip())
+        else:
+            line_has_text = line_has_text or bool(before.strip())
+        if line_has_text:
+            out.append("\n")
+        out.append(run.group())
+        pos = run.end()
+        if not opener and (language := _LANGUAGE.match(text, pos)):
+            out.append(language.group())
+            pos = language.end()
+        end_of_line = text.find("\n", pos)
+        if text[pos : len(text) if end_of_line < 0 else end_of_line].strip():
+            out.append("\n")
+        line_has_text = False
+        opener = "" if opener else run.group()
+    out.append(text[pos:])
+    if opener:
+        out.append(f"\n{opener}")
+    return "".join(out)
+
+
 def _blocks(text: str) -> list[tuple[str, str]]:
-    """The text as (kind, block) pairs: "code", "table", "para" or "blank", joined back by newlines."""
+    """The text as (kind, block) pairs: "code", "table", "para" or "blank", joined back by newlines.
+
+    Expects :func:`_fence_lines` to have put every fence on a line of its own.
+    """
     lines = text.split("\n")
     blocks: list[tuple[str, str]] = []
     i = 0
@@ -103,7 +152,7 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         if fence:
             marker = fence.group(1)
             j = i + 1
-            while j < len(lines) and not lines[j].strip().startswith(marker):
+            while j < len(lines) and not _FENCE.match(lines[j]):
                 j += 1
             end = min(j, len(lines) - 1)
             body = lines[i : end + 1]
@@ -145,10 +194,12 @@ def _split_block(kind: str, block: str, limit: int) -> list[str]:
 def _split_code(block: str, limit: int) -> list[str]:
     lines = block.split("\n")
     opening, closing = lines[0], _FENCE.match(lines[0]).group(1)  # type: ignore[union-attr]
-    body = lines[1:-1] if len(lines) > 1 and lines[-1].strip().startswith(closing) else lines[1:]
+    body = lines[1:-1] if len(lines) > 1 and _FENCE.match(lines[-1]) else lines[1:]
     overhead = len(opening) + len(closing) + 2
     budget = limit - overhead
-    if budget < 10:  # a silly fence line: drop its info string
+    if budget < 10:  # a silly fence line: drop its language, and cut an absurd run of backticks
+        if 2 * len(closing) + 12 > limit:
+            closing = "```"
         opening = closing
         budget = limit - 2 * len(closing) - 2
     pieces: list[str] = []
@@ -233,12 +284,18 @@ def sources_label(lang: str) -> str:
 
 
 def sources_line(sources: Sequence[Any], limit: int = FIELD_VALUE_LIMIT) -> str:
-    """Compact citations, one per line: ``[1] Title — 「short quote…」``; fits an embed field."""
+    """Compact citations, one per line: ``[1] **Title** › section``, plus ``— 「short quote…」``
+    only when the answer does not already quote the passage (``source.quoted``), so no text
+    appears twice; fits an embed field."""
     lines: list[str] = []
     for number, source in enumerate(sources[:MAX_SOURCES_SHOWN], start=1):
         title = truncate(discord.utils.escape_markdown(source.title), SOURCE_TITLE_CHARS)
-        quote = truncate(" ".join(source.quote.split()), SOURCE_QUOTE_CHARS)
-        line = f"[{number}] **{title}** — 「{quote}」" if quote else f"[{number}] **{title}**"
+        section = getattr(source, "section", "") or ""
+        name = f"**{title}**"
+        if section and section != source.title:
+            name += f" › {truncate(discord.utils.escape_markdown(section.split(' > ')[-1]), SOURCE_TITLE_CHARS)}"
+        quote = "" if getattr(source, "quoted", False) else truncate(" ".join(source.quote.split()), SOURCE_QUOTE_CHARS)
+        line = f"[{number}] {name} — 「{quote}」" if quote else f"[{number}] {name}"
         if len("\n".join([*lines, line])) > limit:
             break
         lines.append(line)

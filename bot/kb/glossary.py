@@ -88,6 +88,11 @@ def load(corpus_dir: Path) -> Glossary:
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
+def _is_word_char(char: str) -> bool:
+    """What continues an English word: "CTD是什么" names CTD, "ctds" names it too, "actd" does not."""
+    return char.isascii() and char.isalnum()
+
+
 class Glossary:
     def __init__(self, terms: list[Term]) -> None:
         self.terms = terms
@@ -109,8 +114,8 @@ class Glossary:
                 end = start + len(form)
                 ascii_form = bool(_ASCII_WORD.match(form[0]))
                 bounded = not ascii_form or (
-                    (start == 0 or not folded[start - 1].isalnum())
-                    and (end == len(folded) or not folded[end].isalnum() or folded[end] == "s")
+                    (start == 0 or not _is_word_char(folded[start - 1]))
+                    and (end == len(folded) or not _is_word_char(folded[end]) or folded[end] == "s")
                 )
                 if bounded and not any(taken[start:end]):
                     for i in range(start, end):

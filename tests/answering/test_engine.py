@@ -147,3 +147,67 @@ def test_calc_cli_is_light_and_exits_2_on_bad_input():
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(("text", "lang", "cue"), [("hi", "en", "basis trade"), ("你是誰?", "zh-Hant", "基差交易"),
+                                                   ("你能做什么?", "zh-Hans", "基差交易")])
+def test_greetings_get_a_short_help_in_the_askers_script(engine, text, lang, cue):
+    answer = engine.ask(text)
+    assert answer.language == lang and cue in answer.answer and "/define" in answer.answer
+    assert not answer.grounded and not answer.sources
+
+
+def test_ask_computes_what_calc_computes(engine):
+    answer = engine.ask("5bp of 1.2bn")
+    assert "600,000" in answer.answer and answer.tool_calls[0].name == "calculator"
+
+
+@pytest.mark.parametrize(
+    ("question", "cells"),
+    [
+        ("本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少", ["-0.5%", "-1%", "-2%", "-2,500,000", "-10,000,000", "剩餘本金"]),
+        ("what-if table for 10m equity at 50x leverage", ["-0.25%", "-5%", "Equity left"]),
+        ("10m equity 50x, show me moves from -0.25% to -5%", ["-0.25%", "-3%", "-5%"]),
+    ],
+)
+def test_several_moves_give_a_whatif_table(engine, question, cells):
+    answer = engine.ask(question)
+    assert answer.tool_calls[0].name == "whatif_table" and "```" in answer.answer
+    for cell in cells:
+        assert cell in answer.answer
+
+
+@pytest.mark.parametrize("question", ["how much leverage with a 2% haircut and what if it goes to 4%?",
+                                      "折價率2%最多幾倍槓桿?如果調到4%呢?"])
+def test_compound_calculator_questions_answer_every_part(engine, question):
+    answer = engine.ask(question)
+    assert [c.name for c in answer.tool_calls] == ["leverage_from_haircut", "leverage_from_haircut"]
+    assert "50" in answer.answer and "25" in answer.answer
+
+
+def test_quoted_answers_are_not_repeated_by_the_sources_line(engine):
+    answer = engine.ask("折價率 haircut 是什麼")
+    assert "只按" in answer.answer or "折價率" in answer.answer
+    assert "隻按" not in answer.answer
+    assert answer.sources and all(s.quoted and s.section for s in answer.sources)
+    for line in answer.render_text().splitlines():
+        if line.startswith("[1] "):
+            assert "「" not in line  # the answer already is the quote: document and section only
+
+
+def test_definitions_come_first_and_filler_never(engine):
+    answer = engine.ask("什麼是雙槓桿")
+    assert "雙槓桿" in answer.answer.split("[1]")[0]
+    assert "示例" not in answer.answer and "假設數字" not in answer.answer
+    answer = engine.ask("2025年4月美債拋售的原因有哪些")
+    assert answer.answer.count("原因可能包含") <= 1 and "關稅" in answer.answer
+
+
+def test_chinese_questions_get_chinese_sentences(engine):
+    import re
+
+    answer = engine.ask("聯準會2020年總共買了多少美債?")
+    assert "1.5 兆" in answer.answer
+    for line in answer.answer.splitlines():
+        if not line.startswith(">") and len(re.findall(r"[A-Za-z]{2,}", line)) >= 5:
+            assert re.search(r"[\u4e00-\u9fff]{6}", line)

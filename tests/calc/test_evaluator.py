@@ -373,3 +373,52 @@ def test_matches_python_arithmetic(a: float, op: str, b: float) -> None:
 )
 def test_superscripts_are_exponents(expr, value):
     assert evaluate(expr).value == pytest.approx(value)
+
+
+# ------------------------------------------------- decimal arithmetic, e-notation
+
+
+@pytest.mark.parametrize(
+    ("expr", "text"),
+    [
+        ("0.1+0.2-0.3", "0"),  # 5.55e-17 in binary floats
+        ("0.1+0.2", "0.3"),
+        ("0.3-0.1-0.2", "0"),
+        ("3*0.1", "0.3"),
+        ("1.1**2", "1.21"),
+        ("37.2**6", "2,650,071,791.4071"),
+        ("sqrt(2)**2 - 2", "0"),  # rounding noise of an inexact step cancels to zero
+        ("1/3*3 - 1", "0"),
+        ("round(2.675, 2)", "2.68"),  # the decimal 2.675, not the binary 2.67499…
+        ("log(8, 2)", "3"),
+    ],
+)
+def test_no_float_noise(expr: str, text: str) -> None:
+    assert evaluate(expr).text == text
+
+
+@pytest.mark.parametrize(
+    ("expr", "value", "text"),
+    [
+        ("1e-9*2", 2e-9, "2e-09"),
+        ("0.000001*0.000001", 1e-12, "1e-12"),
+        ("1.0000000000000001 - 1", 1e-16, "1e-16"),  # exact decimals: a real tiny difference stays
+        ("0.000002", 2e-6, "0.000002"),
+    ],
+)
+def test_tiny_results_are_not_rounded_to_zero(expr: str, value: float, text: str) -> None:
+    result = evaluate(expr)
+    assert result.value == pytest.approx(value, rel=1e-12)
+    assert result.text == text
+
+
+@pytest.mark.parametrize(("expr", "value"), [("1e2", 100), ("2.5e3 + 1", 2501), ("2.5e-3 * 2", 0.005), ("1e2x", 100)])
+def test_e_notation(expr: str, value: float) -> None:
+    assert evaluate(expr).value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(("expr", "message"), [("1e308", "Number too large."), ("1e101", "Number too large."), ("1e-101", "Number too small.")])
+def test_e_notation_out_of_range(expr: str, message: str) -> None:
+    with pytest.raises(CalcError) as err:
+        evaluate(expr)
+    assert str(err.value) == message

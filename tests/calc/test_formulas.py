@@ -72,6 +72,14 @@ def test_leverage_from_haircut() -> None:
     assert leverage_from_haircut(1).value == 1
 
 
+def test_zero_haircut_sets_no_cap() -> None:
+    """A 0% haircut is an answer, not an error: no cap from the haircut (issue 12)."""
+    work = leverage_from_haircut(0)
+    assert math.isinf(work.value)
+    assert work.summary == "No cap from the haircut; margin and the lender's limits still apply"
+    assert "折價率不設槓桿上限" in leverage_from_haircut(0, chinese=True).summary
+
+
 def test_haircut_from_leverage() -> None:
     work = haircut_from_leverage(50)
     assert work.value == pytest.approx(0.02)
@@ -150,6 +158,27 @@ def test_margin_call_price() -> None:
     assert work.unit == "price"
 
 
+def test_margin_call_short_moves_up() -> None:
+    """A short's call comes on a rise: (1/L − m) ÷ (1 + m) = mm → m = (1/L − mm) ÷ (1 + mm)."""
+    move = margin_call_move(50, 0.01, "short").value / 100
+    assert move == pytest.approx(0.01 / 1.01)
+    equity_after = 100 / 50 - 100 * move
+    assert equity_after / (100 * (1 + move)) == pytest.approx(0.01)
+    work = margin_call_price("100-00", 50, 0.01, "空頭")
+    assert work.value == pytest.approx(100 * (1 + 0.01 / 1.01))
+    assert "(short)" in work.summary
+
+
+def test_margin_call_says_which_model() -> None:
+    """The leverage model re-marks maintenance on current value: Hull's gold example (ch. 2,
+    $1,750, $6,000/$4,500 per 100 oz) gives $1,734.60 here and $1,735 in futures_margin_call."""
+    work = margin_call_price(1750, 175_000 / 6000, 4500 / 175_000)
+    assert round(work.value, 2) == 1734.60
+    assert "model: leverage and haircut" in work.text and "futures_margin_call" in work.text
+    with pytest.raises(CalcError):
+        margin_call_move(50, 0.01, "sideways")
+
+
 # ------------------------------------------------------------------- basis
 
 
@@ -157,7 +186,7 @@ def test_gross_basis() -> None:
     # 110 × 0.91 = 100.1; 100.5 − 100.1 = 0.4
     work = gross_basis(100.5, 110, 0.91)
     assert work.value == pytest.approx(0.4)
-    assert work.summary == "Gross basis = 100.5 − 110 × 0.91 = 0.4"
+    assert work.summary == "Gross basis = 100.5 − 110 × 0.91 = 0.4 points = 12.8/32"
     assert "110 × 0.91 = 100.1" in work.steps
 
 
@@ -190,6 +219,15 @@ def test_dv01_pnl_sign() -> None:
     assert "−50,000 × 10bp = -500,000" in dv01_pnl(50_000, 10).summary
 
 
+def test_dv01_pnl_side_words_set_the_sign() -> None:
+    """long/short (多頭/空頭, 做多/做空) override the DV01's sign: a short gains when yields rise."""
+    assert dv01_pnl(9000, -5).value == 45_000
+    assert dv01_pnl(9000, 5, "short").value == 45_000
+    assert dv01_pnl(-9000, 5, "long").value == -45_000
+    assert dv01_pnl(9000, 5, "做空").value == 45_000
+    assert "空頭獲利" in dv01_pnl(9000, 5, "short", chinese=True).text
+
+
 # ----------------------------------------------------------------- what-if
 
 
@@ -207,7 +245,6 @@ def test_dv01_pnl_sign() -> None:
         (position_size, ("lots", 50)),
         (equity_needed, (5e8, 0)),
         (leverage_ratio, (5e8, 0)),
-        (leverage_from_haircut, (0,)),
         (leverage_from_haircut, (2,)),
         (leverage_from_haircut, (-0.02,)),
         (haircut_from_leverage, (0,)),

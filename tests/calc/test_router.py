@@ -226,8 +226,8 @@ def test_bad_expressions_raise_from_run(text: str, message: str) -> None:
 def test_bad_finance_arguments_raise_from_run() -> None:
     with pytest.raises(CalcError):
         run(CalcCall("wipeout_move", {"leverage": 0}, False))
-    with pytest.raises(CalcError):
-        run(route("折價率0%最多幾倍槓桿?"))
+    # a 0% haircut is an answer now (issue 12): no cap from the haircut
+    assert "折價率不設槓桿上限" in run(route("折價率0%最多幾倍槓桿?")).summary
     with pytest.raises(CalcError):
         run(CalcCall("position_size", {"nonsense": 1}, False))
     with pytest.raises(CalcError):
@@ -261,3 +261,43 @@ def test_terse_max_leverage_question_is_routed():
     call = route("max leverage w/ a 5% repo haircut?")
     assert call is not None and call.tool == "leverage_from_haircut"
     assert call.args["haircut"] == pytest.approx(0.05)
+
+
+# ----------------------------------------------------------------- e-notation
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "args"),
+    [
+        # the whole number, never the digits after its "e" (this read 2x before)
+        ("1e2x leverage, 10m equity, how big is the position?", "position_size", {"equity": 1e7, "leverage": 100}),
+        ("at 1e2x what drop wipes me out?", "wipeout_move", {"leverage": 100}),
+        ("本金1e7, 50倍槓桿,部位多大?", "position_size", {"equity": 1e7, "leverage": 50}),
+        ("what leverage does a 2.5e0% haircut allow", "leverage_from_haircut", {"haircut": 0.025}),
+        ("dv01 is 5e4, if yields rise 10bp what is my P&L?", "dv01_pnl", {"dv01": 5e4, "bp_move": 10}),
+    ],
+)
+def test_e_notation_is_read_whole(text: str, tool: str, args: dict) -> None:
+    call = route(text)
+    assert call is not None
+    assert (call.tool, call.args) == (tool, _approx(args))
+
+
+def test_e_notation_expression() -> None:
+    call = route("1e2*3")
+    assert call == CalcCall("calculator", {"expression": "1e2*3"}, False)
+    assert run(call).value == 300
+
+
+@pytest.mark.parametrize("text", ["at 1e308x what drop wipes me out?", "1e308*2", "1e400x leverage, 10m equity, position?"])
+def test_e_notation_beyond_the_evaluator_range_is_refused_the_same_way(text: str) -> None:
+    """1e308 used to be read as 308 (or as an answer nobody needs); now as evaluate("1e308") reads it."""
+    call = route(text)
+    assert call is not None
+    with pytest.raises(CalcError, match=r"^Number too large\.$"):
+        run(call)
+
+
+def test_decimal_arithmetic_shows_no_float_noise() -> None:
+    assert run(route("0.1+0.2-0.3")).text == "0.1+0.2-0.3 = 0"
+    assert run(route("0.1+0.2")).text == "0.1+0.2 = 0.3"

@@ -19,6 +19,24 @@ EXPECTED_TOOLS = [
     "net_basis",
     "implied_repo_rate",
     "dv01_pnl",
+    # Treasury-desk helpers (issue 12)
+    "price_32nds",
+    "conversion_factor",
+    "cheapest_to_deliver",
+    "accrued_interest",
+    "dirty_price",
+    "bond_yield",
+    "bond_price",
+    "day_count",
+    "invoice_amount",
+    "futures_dv01",
+    "hedge_ratio_dv01",
+    "hedge_ratio_duration",
+    "contract_specs",
+    "repo_interest",
+    "futures_pnl",
+    "futures_margin_call",
+    "implied_repo_for_bond",
 ]
 
 
@@ -83,3 +101,28 @@ def test_tools_report_errors_as_text() -> None:
 
 def test_tools_are_built_once() -> None:
     assert [id(t) for t in get_tools()] == [id(t) for t in get_tools()]
+
+
+def test_desk_tools_take_32nds_and_lists() -> None:
+    """Prices may be 32nds strings and the CTD tool takes lists, as the LLM would send them."""
+    tools = _tools()
+    assert tools["gross_basis"].args["futures_price"]["anyOf"] == [{"type": "number"}, {"type": "string"}]
+    assert tools["cheapest_to_deliver"].args["cash_prices"]["type"] == "array"
+    text = tools["cheapest_to_deliver"].invoke(
+        {
+            "futures_price": "93-08",
+            "cash_prices": [99.5, 143.5, 119.75],
+            "conversion_factors": [1.0382, 1.5188, 1.2615],
+        }
+    )
+    assert text.startswith("Cheapest to deliver: Bond 2")
+    assert "$1,500" in tools["futures_margin_call"].invoke(
+        {"price": 1750, "initial_margin": 6000, "maintenance_margin": 4500, "contract_size": 100}
+    )
+    assert tools["conversion_factor"].invoke({"coupon_pct": 1.75, "years": 0}).startswith("Conversion factor")
+    assert (
+        tools["cheapest_to_deliver"].invoke(
+            {"futures_price": 93, "cash_prices": [99.5], "conversion_factors": [1, 2]}
+        )
+        == "Give one conversion factor per bond."
+    )

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bot.cli.evaluate import contains_any, evaluate, load_cases
+from bot.cli.evaluate import contains_any, engine_asker, evaluate, load_cases
 from bot.errors import UserError
 from bot.settings import ROOT
 from tests.conftest import cli_env
@@ -41,7 +41,7 @@ def test_answers_mode_scores_kinds(engine):
              {"id": "f", "kind": "bad", "lang": "en", "q": "9**9**9**9", "calc": True}]
     report = evaluate(
         cases, lambda q, k: [h.public() for h in engine.retriever.search(q, k)], k=5,
-        ask=lambda q: engine.ask(q).model_dump(),
+        ask=engine_asker(engine),
     )
     acc = report["summary"]["answer_accuracy"]
     assert acc["calc"]["accuracy"] == 1.0 and acc["oos"]["accuracy"] == 1.0 and acc["bad"]["accuracy"] == 1.0
@@ -67,3 +67,52 @@ def test_eval_cli_json(built_settings, tmp_path):
     report = json.loads(out.stdout)
     assert report["summary"]["k"] == 3 and "hit@3" in report["summary"]
     assert {"id", "kind", "lang", "q", "hit_rank", "hits"} <= set(report["cases"][0])
+
+
+def test_history_groups_forbid_and_grounded_are_scored(engine):
+    cases = [
+        {"id": "h", "kind": "learner", "lang": "zh-Hant", "intent": "followup", "q": "那2025年呢?",
+         "history": ["2020年3月美債市場發生什麼事?"], "groups": [["2025"]], "forbid": ["疫情蔓延"], "grounded": True},
+        {"id": "g", "kind": "learner", "lang": "en", "intent": "definition", "q": "what is a margin spiral",
+         "groups": [["margin call"], ["no such phrase in any answer"]]},
+        {"id": "o", "kind": "learner", "lang": "en", "intent": "oos", "q": "best pizza in new york?", "grounded": False},
+    ]
+    seen = []
+
+    def ask(question, history):
+        seen.append((question, list(history)))
+        return engine_asker(engine)(question, history)
+
+    report = evaluate(cases, lambda q, k: [], k=5, ask=ask)
+    by_id = {c["id"]: c for c in report["cases"]}
+    assert seen[0] == ("2020年3月美債市場發生什麼事?", []) and seen[1][0] == "那2025年呢?" and len(seen[1][1]) == 2
+    assert by_id["h"]["answer_correct"] is True
+    assert by_id["g"]["answer_correct"] is False  # one group has no match
+    assert by_id["o"]["answer_correct"] is True
+    s = report["summary"]
+    assert s["answer_by_intent"]["followup"]["n"] == 1 and set(s["answer_by_lang"]) == {"zh-Hant", "en"}
+    assert set(s["hygiene"]) == {"wrong_script", "english_in_chinese", "repeated_sentence", "too_long"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "fault"),
+    [
+        ("zh-Hans", "基差交易是一种套利。這是繁體。", "wrong_script"),
+        ("zh-Hant", "基差交易是一種套利。这是简体。", "wrong_script"),
+        ("zh-Hant", "基差交易是一種套利。 The basis trade pairs a cash bond with futures.", "english_in_chinese"),
+        ("en", "The basis trade is an arbitrage. [1] The basis trade is an arbitrage. [2]", "repeated_sentence"),
+        ("en", "word " * 200, "too_long"),
+    ],
+)
+def test_hygiene_faults(lang, text, fault):
+    from bot.cli.evaluate import hygiene
+
+    assert fault in hygiene({"lang": lang}, {"answer": text})
+
+
+def test_clean_answers_have_no_hygiene_faults():
+    from bot.cli.evaluate import hygiene
+
+    assert hygiene({"lang": "zh-Hant"}, {"answer": "附買回的放款人會設定折價率，也就是只按市值借出資金。 [1]\n英文資料原文:\n> "
+                                                   "The SEC dealer rule was vacated in November 2024. [2]"}) == []
+    assert hygiene({"lang": "zh-Hans"}, {"answer": "本金 1000 万\n```\nMove  P&L  Equity left  Margin call\n```"}) == []

@@ -164,6 +164,8 @@ async def test_command_schemas(make_bot) -> None:
         "about": [],
         "define": ["term"],
         "reindex": [],
+        "quiz": ["topic", "count"],
+        "quiz-score": [],
     }
     assert {c.name for c in bot.tree.get_commands()} == set(expected)
     for name, options in expected.items():

@@ -71,4 +71,8 @@ def test_sigkill_half_way_keeps_the_old_index(make_settings, corpus_copy, model,
     assert summary.documents == 4
     client = store.connect(settings)
     names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
-    assert sorted(n for n in names if not n.endswith("__meta")) == [store.read_state(client, settings).active]
+    final = store.read_state(client, settings)
+    # The dead run's half-built collection is gone; what is left is the index serving now and
+    # the one it replaced (kept for readers until the next change).
+    assert final.previous == before.active != final.active
+    assert {n for n in names if not n.endswith("__meta")} == {final.active, before.active}

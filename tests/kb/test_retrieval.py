@@ -97,3 +97,99 @@ def test_english_questions_reach_the_chinese_article(make_settings, corpus_copy,
     run(settings, model_factory=lambda: model)
     hits = Retriever(settings, model, load(corpus_copy)).search(question, 5)
     assert expected in _texts(hits)
+
+
+ZH_DOC = """---
+title: "長債賣壓"
+lang: zh-Hant
+source: "test"
+date: 2025-04-14
+license: CC-BY-4.0
+---
+
+# 長債賣壓
+
+## 券商
+
+多家主要券商提高了保證金要求，部分基金觸及內部的止損上限，只能減碼。
+
+## 標售
+
+財政部舉行拍賣，外國買盤並未缺席。
+"""
+
+EN_DOC = """---
+title: "Gold"
+lang: en
+source: "test"
+date: 2025-07-01
+license: CC-BY-4.0
+---
+
+# Gold
+
+Gold rose to a record as central banks looked for a safe asset.
+"""
+
+
+@pytest.fixture
+def bilingual(make_settings, model, tmp_path):
+    """Two tiny documents, no glossary: only the dictionary can bridge the languages."""
+    from bot.kb.glossary import load
+    from bot.kb.retrieval import Retriever
+    from ingest.pipeline import run
+
+    corpus = tmp_path / "tiny"
+    corpus.mkdir()
+    (corpus / "zh.md").write_text(ZH_DOC, encoding="utf-8")
+    (corpus / "en.md").write_text(EN_DOC, encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus)
+    run(settings, model_factory=lambda: model)
+    return Retriever(settings, model, load(corpus))
+
+
+def test_the_dictionary_bridges_words_no_glossary_lists(bilingual, monkeypatch):
+    from bot.kb import retrieval
+
+    question = "which funds hit their stop-loss limits?"
+    hits = bilingual.search(question, 3, mode="bm25")
+    assert hits and "止損" in hits[0].text
+    monkeypatch.setattr(retrieval, "TRANSLATE", False)
+    assert not any("止損" in h.text and h.bm25 > 0 for h in bilingual.search(question, 3, mode="bm25"))
+
+
+def test_a_cross_language_match_survives_the_gate(bilingual):
+    hits = bilingual.search("what did the brokers do to margin requirements?", 3)
+    assert hits and "保證金要求" in hits[0].text
+
+
+def test_the_gate_reads_coverage_not_one_score(retriever):
+    from bot.kb.retrieval import gate_features, gate_score
+
+    def features(question):
+        index = retriever.index
+        query = retriever._query_terms(index, question, retriever.glossary.expand(question))
+        return gate_features(index, query, retriever._dense(index, question), retriever._lexical(index, query))
+
+    on_topic = features("how much leverage do hedge funds use in the basis trade?")
+    off_topic = features("best pizza recipe with mozzarella?")
+    assert on_topic[2] > off_topic[2]  # coverage: pizza and mozzarella are not in the corpus
+    assert gate_score(on_topic) > 0.9 > 0.1 > gate_score(off_topic)
+
+
+def test_each_language_is_ranked_on_its_own_before_fusion():
+    from types import SimpleNamespace
+
+    from bot.kb.retrieval import _ranks
+
+    index = SimpleNamespace(metas=[{"lang": "en"}, {"lang": "zh-Hant"}, {"lang": "en"}, {"lang": "mul"}])
+    ranks = _ranks(index, {0: 0.5, 2: 0.4, 1: 0.2, 3: 0.1})
+    # the best Chinese passage gets first-rank credit despite its lower cosine;
+    # the glossary ("mul") ranks with the Chinese
+    assert ranks == {0: 0, 2: 1, 1: 0, 3: 1}
+
+
+def test_bridged_tokens_name_the_translations(bilingual):
+    bridged = bilingual.bridged_tokens("which funds hit their stop-loss limits?")
+    assert "止损" in bridged
+    assert "stop-loss" not in bridged  # the question's own words are not translations

@@ -7,12 +7,8 @@ a given user voted, yet one user's votes still group together.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import os
-import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,14 +18,13 @@ import discord
 from discord.ext import commands
 
 from bot.discord_app import rendering as messages
-from bot.discord_app.helpers import error_text
+from bot.discord_app.helpers import SALT_FILE, UserHasher, error_text
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BasisBotCore
 
 log = logging.getLogger("bot.discord.feedback")
 
-SALT_FILE = ".feedback-salt"
 VIEW_TIMEOUT_S = 6 * 3600
 
 
@@ -39,23 +34,7 @@ class FeedbackLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._salt: bytes | None = None
-
-    def _load_salt(self) -> bytes:
-        if self._salt is None:
-            salt_path = self.path.parent / SALT_FILE
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not salt_path.exists():
-                fd = os.open(salt_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(secrets.token_hex(32))
-            self._salt = salt_path.read_text(encoding="ascii").strip().encode()
-        return self._salt
-
-    def user_hash(self, user_id: int) -> str:
-        with self._lock:
-            salt = self._load_salt()
-        return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+        self.user_hash = UserHasher(self.path.parent / SALT_FILE)
 
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"

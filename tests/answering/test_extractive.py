@@ -1,0 +1,106 @@
+"""The embedded answerer on real corpus sentences: intent-aware choice, no filler, no repeats, scripts."""
+
+from bot.answering import extractive as ex
+from bot.kb.glossary import load as load_glossary
+from bot.kb.retrieval import Hit
+from bot.settings import ROOT
+
+GLOSSARY = load_glossary(ROOT / "corpus")
+
+
+def hit(text: str, rank: int = 1, chunk: str = "") -> Hit:
+    return Hit(rank=rank, score=1.0, text=text, title="doc", source="src", lang="zh-Hant",
+               chunk_id=chunk or f"c{rank}", section="doc > part")
+
+
+def idf(_token: str) -> float:
+    return 1.0
+
+
+def test_traditional_text_is_never_pushed_through_s2tw():
+    sentence = "附買回的放款人會對抵押品設定折價率（haircut），也就是只按抵押品市值的（1 − h）比例借出資金。"
+    assert ex.in_script(sentence, "zh-Hant") == sentence
+    assert "只按" in ex.in_script(sentence, "zh-Hant")
+    assert ex.in_script("这个只按市值", "zh-Hant") != "这个只按市值"  # Simplified text is converted
+    assert ex.in_script(sentence, "zh-Hans").startswith("附买回")
+
+
+def test_meta_lines_carry_no_fact():
+    assert ex.is_meta("示例 6（假設數字）：折價率決定槓桿上限。")
+    assert ex.is_meta("The leverage part of the worked example also uses hypothetical numbers.")
+    assert ex.is_meta("The trades in focus also differed.")
+    assert not ex.is_meta("折價率 2% 對應的最高槓桿約為 50 倍。")
+
+
+def test_definition_sentence_comes_first():
+    hits = [
+        hit("然而,這種「雙槓桿」操作的穩定性建立在三個前提之上:低融資成本、價格穩定的國債市場與充足的市場流動性。", 1),
+        hit("基差交易以附買回借款買進現貨，再以只需繳交保證金的期貨避險，因此常被形容為「雙槓桿」操作。", 2),
+    ]
+    quotes = ex.select_quotes("什麼是雙槓桿", hits, GLOSSARY, "zh-Hant", idf)
+    assert "形容為「雙槓桿」" in quotes[0].sentence
+
+
+def test_why_prefers_cause_and_effect():
+    hits = [hit(
+        "The Federal Reserve announced $500 billion of Treasury purchases on 15 March 2020. "
+        "In March 2020, the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries.", 1)]
+    quotes = ex.select_quotes("why did the Fed step in in 2020", hits, GLOSSARY, "en", idf)
+    assert "stabilised" in quotes[0].sentence
+
+
+def test_how_much_prefers_the_figure_and_the_total():
+    hits = [hit(
+        "The Fed made its Treasury purchases open-ended in March 2020. "
+        "Over March and April 2020, the Fed bought nearly $1.5 trillion of Treasuries.", 1)]
+    quotes = ex.select_quotes("how much did the fed buy in 2020?", hits, GLOSSARY, "en", idf)
+    assert "1.5 trillion" in quotes[0].sentence
+
+
+def test_comparison_gives_one_fact_per_side():
+    hits = [
+        hit("The trigger differed between the two episodes. March 2020 was a pandemic-driven dash for cash, "
+            "while April 2025 followed a tariff announcement.", 1),
+        hit("In March 2020, investors sold Treasuries to raise cash. In April 2025, the 10-year yield rose about "
+            "50 basis points.", 2),
+    ]
+    quotes = ex.select_quotes("2020 vs 2025 difference?", hits, GLOSSARY, "en", idf)
+    text = " ".join(q.sentence for q in quotes)
+    assert "2020" in text and "2025" in text
+    assert "The trigger differed between the two episodes." not in [q.sentence for q in quotes]
+
+
+def test_a_list_is_quoted_whole_across_passages():
+    first = hit("本月,美國公債再度遭遇拋售,原因可能包含:\n\n・基差交易槓桿退潮:避險基金大規模解除基差部位。", 1, "a")
+    second = hit("・資金「去槓桿」與「現金為王」趨勢:資產管理公司也出售美債。\n\n・政策與財政不確定性上升:關稅政策引發疑慮。", 2, "b")
+    third = hit("・美債供給壓力激增:美國財政部預計發行大量長期國債。", 3, "c")
+    quotes = ex.select_quotes(
+        "2025年4月美債拋售的原因有哪些", [first], GLOSSARY, "zh-Hant", idf, following=lambda h: [second, third]
+    )
+    text = "\n".join(q.sentence for q in quotes)
+    for cause in ("槓桿退潮", "現金為王", "關稅", "供給壓力"):
+        assert cause in text
+    assert text.count("原因可能包含") == 1
+
+
+def test_no_fact_twice_and_chinese_first_for_chinese_questions():
+    same = "折價率 2% 對應的最高槓桿約為 50 倍。"
+    hits = [
+        hit(same + "A 2% haircut caps leverage at about 50x.", 1),
+        hit(same, 2),
+    ]
+    quotes = ex.select_quotes("折價率2%對應多少槓桿", hits, GLOSSARY, "zh-Hant", idf)
+    sentences = [q.sentence for q in quotes]
+    assert sentences.count(same) == 1
+    assert all(ex.sentence_lang(s) == "zh" for s in sentences)
+
+
+def test_compose_cites_once_per_passage_and_marks_foreign_quotes():
+    h = hit("折價率 2% 對應的最高槓桿約為 50 倍。附買回的放款人會對抵押品設定折價率。", 1)
+    quotes = [ex.Quote(h, "折價率 2% 對應的最高槓桿約為 50 倍。", 1.0), ex.Quote(h, "附買回的放款人會對抵押品設定折價率。", 1.0)]
+    text, cited = ex.compose("what caps leverage?", "en", quotes, GLOSSARY)
+    assert len(cited) == 1 and text.count("[1]") == 2 and "[2]" not in text
+    assert ex.FROM_CHINESE in text and "> 折價率" in text and "Key terms:" in text
+    english = ex.Quote(hit("A 2% haircut caps leverage at about 50x.", 1), "A 2% haircut caps leverage at about 50x.", 1.0)
+    text, _ = ex.compose("折價率上限?", "zh-Hant", [english], GLOSSARY)
+    assert text.startswith(ex.FROM_ENGLISH["zh-Hant"]) and "> A 2% haircut" in text

@@ -1,0 +1,80 @@
+"""Question intents, greetings, continuations and move tables, in all three scripts."""
+
+import pytest
+
+from bot.answering import intents
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("什麼是雙槓桿", "definition"),
+        ("什么是基差交易?", "definition"),
+        ("what's a repo haircut", "definition"),
+        ("wat is a basis trade", "definition"),
+        ("為什麼2020年3月美債市場會失靈", "why"),
+        ("美联储2020年为啥要出手买债", "why"),
+        ("why did the Fed step in in 2020", "why"),
+        ("基差交易怎麼賺錢?", "how"),
+        ("how does the basis trade work?", "how"),
+        ("2020 vs 2025 difference?", "compare"),
+        ("2020年和2025年有啥区别", "compare"),
+        ("總基差和淨基差差在哪", "compare"),
+        ("美國什麼時候宣布關稅", "when"),
+        ("SEC集中清算规则啥时候要遵守", "when"),
+        ("when did the standing repo facility start", "when"),
+        ("聯準會2020年總共買了多少美債?", "amount"),
+        ("how big is the basis trade now", "amount"),
+        ("誰說這次是不舒服但正常的去槓桿?", "who"),
+        ("SEC那个交易商规则是被哪个法院撤销的?", "who"),
+        ("who warned about the basis trade?", "who"),
+        ("2025年4月美債拋售的原因有哪些", "list"),
+        ("what are the causes of the april 2025 selloff?", "list"),
+        ("基差交易的三個組成是什麼", "list"),
+        ("is the sec dealer rule still in force?", "yesno"),
+        ("SEC交易商规则现在还有效吗", "yesno"),
+        ("basis trade", "other"),
+    ],
+)
+def test_question_intent_in_every_script(question, intent):
+    assert intents.question_intent(question) == intent
+
+
+@pytest.mark.parametrize("text", ["hi", "Hello there!", "你好", "您好", "你是誰?", "你是谁", "what can you do?", "你能做什么?"])
+def test_greetings_and_what_can_you_do(text):
+    assert intents.is_greeting(text)
+
+
+@pytest.mark.parametrize("text", ["hi, what is the basis trade?", "你好,什麼是基差交易?", "high leverage", "history of repo"])
+def test_a_question_that_says_hello_is_still_a_question(text):
+    assert not intents.is_greeting(text)
+
+
+@pytest.mark.parametrize("text", ["那2025年呢?", "why was that bad?", "and what caps it?", "那淨基差呢", "谁说的", "how big was it?"])
+def test_continuations_point_back(text):
+    assert intents.continues(text)
+
+
+@pytest.mark.parametrize("text", ["what's a repo haircut", "什麼是附買回?", "what is the basis trade?", "2020年3月美債市場怎麼了"])
+def test_standalone_questions_do_not(text):
+    assert not intents.continues(text)
+
+
+def test_move_tables_and_live_values():
+    assert intents.wants_move_table("what-if table for 10m equity at 50x leverage")
+    assert intents.wants_move_table("本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少")
+    assert not intents.wants_move_table("本金1000萬、50倍槓桿,部位多大?")
+    assert intents.asks_live_value("美债收益率现在是多少")
+    assert not intents.asks_live_value("2025年4月殖利率漲了多少")
+
+
+def test_every_intent_but_other_has_an_llm_hint():
+    assert set(intents.INTENT_HINTS) == set(intents.INTENTS) - {"other"}
+
+
+@pytest.mark.parametrize("pattern", ["question_intent", "is_greeting", "continues", "wants_move_table", "asks_live_value"])
+def test_long_hostile_input_gets_an_answer(pattern):
+    """Patterns are bounded: a long run of cue fragments is read once, not retried from every position."""
+    text = ("what is " * 2000) + ("為什麼" * 2000) + "呢" + " it" * 2000
+    result = getattr(intents, pattern)(text)
+    assert result is not None

@@ -1,0 +1,98 @@
+"""CC-CEDICT bridge: the real bundled dictionary, both directions, and query translation."""
+
+import math
+
+import pytest
+
+from bot.kb import cedict, dictionary
+from bot.kb.dictionary import clean_gloss, parse
+
+SAMPLE = """# CC-CEDICT
+#! date=2023-11-07T06:42:16Z
+止損 止损 [zhi3 sun3] /(finance) stop-loss/to sell a security in response to its price dropping to one's stop-loss point/
+拍賣 拍卖 [pai1 mai4] /to auction/auction sale/
+個 个 [ge4] /CL:個|个[ge4]/variant of 箇|个[ge4]/
+穆迪 穆迪 [Mu4 di2] /Moody's, company specializing in financial market ratings/
+許 许 [Xu3] /surname Xu/
+"""
+
+
+@pytest.mark.parametrize(
+    ("gloss", "expected"),
+    [
+        ("(finance) stop-loss", "stop-loss"),
+        ("to auction", "auction"),
+        ("moody's, company specializing in financial market ratings", "moody's"),
+        ("cl:個|个[ge4]", None),
+        ("variant of 箇|个[ge4]", None),
+        ("surname xu", None),
+        ("", None),
+    ],
+)
+def test_clean_gloss_keeps_translations_and_drops_notes(gloss, expected):
+    assert clean_gloss(gloss) == expected
+
+
+def test_parse_builds_both_directions_and_skips_descriptions():
+    d = parse(SAMPLE)
+    assert d.english("止損") == (("stop-loss",),)  # the long description is not a translation
+    assert d.english("拍卖") == (("auction",), ("auction", "sale"))
+    assert d.chinese(("auction",)) == ("拍卖",)
+    assert d.english("穆迪") == (("moodi",),)
+    assert d.english("个") == () and d.english("许") == ()
+
+
+def test_bundled_dictionary_covers_words_the_glossary_lacks():
+    d = dictionary.load()
+    assert ("stop-loss",) in d.english("止損")  # Traditional input folds to the headword
+    assert "拍卖" in d.chinese(("auction",))
+    assert ("hedg", "fund") in d.english("对冲基金")
+    assert len(d.zh_to_en) > 90_000
+
+
+def test_headwords_for_the_segmenter_are_multi_character_and_simplified():
+    words = cedict.headwords()
+    assert "止损" in words and "缩表" in words
+    assert "止損" not in words and "个" not in words
+
+
+def test_bridge_translates_english_to_chinese_the_corpus_holds():
+    known = {"止损", "拍卖", "上限"}.__contains__
+    groups = dictionary.load().bridge("some funds hit their stop-loss limits at the auction", known)
+    alternatives = {a for _, alts, _ in groups for a in alts}
+    assert ("止损",) in alternatives and ("拍卖",) in alternatives
+    sources = {s for _, _, s in groups}
+    assert ("stop-loss",) in sources
+    # nothing the corpus does not hold is offered
+    assert all(known(t) for a in alternatives for t in a)
+
+
+def test_bridge_weighs_ambiguous_terms_less():
+    d = dictionary.load()
+    senses = [s[0] for s in d.english("交换") if len(s) == 1]
+    known = set(senses).__contains__
+    (weight, alternatives, source), *_ = dictionary.load().bridge("交换", known)
+    assert source == ("交换",)
+    assert len(alternatives) == len(senses) > 1
+    assert weight == pytest.approx(1 / math.sqrt(len(alternatives)))
+
+
+def test_bridge_translates_chinese_to_english_once_per_word():
+    known = {"hedg", "fund", "fed", "feder", "reserv"}.__contains__
+    groups = dictionary.load().bridge("對沖基金", known)
+    sources = [s for _, _, s in groups]
+    assert ("对冲基金",) in sources
+    assert ("基金",) not in sources  # inside a longer translated word: not translated again
+
+
+def test_the_parse_is_cached_on_disk_and_a_damaged_cache_is_redone(tmp_path) -> None:
+    first = dictionary.load(tmp_path)
+    cached = list(tmp_path.glob("cedict-*.marshal"))
+    assert len(cached) == 1
+    dictionary.load.cache_clear()
+    again = dictionary.load(tmp_path)  # read back from the file, not parsed
+    assert again.zh_to_en == first.zh_to_en and again.en_to_zh == first.en_to_zh
+    cached[0].write_bytes(b"not marshal")
+    dictionary.load.cache_clear()
+    assert dictionary.load(tmp_path).english("基差") == first.english("基差")
+    dictionary.load.cache_clear()

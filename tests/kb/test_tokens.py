@@ -1,0 +1,31 @@
+"""BM25 tokens: one vocabulary for both Chinese scripts, stems for English, corpus-aware words."""
+
+from bot.kb.tokens import english_words, stem_words, tokenize
+
+
+def test_jieba_knows_dictionary_words_it_lacked():
+    # jieba alone cuts 缩表要; CC-CEDICT's headword 缩表 is a word now
+    tokens = tokenize("美联储缩表要到哪天才停")
+    assert "缩表" in tokens
+    assert "缩表要" not in tokens
+
+
+def test_both_scripts_give_the_same_tokens():
+    assert tokenize("部分基金觸及內部的止損上限") == tokenize("部分基金触及内部的止损上限")
+    assert "止损" in tokenize("止損")
+
+
+def test_english_is_stemmed_without_stop_words():
+    assert tokenize("The hedge funds are leveraged") == ["hedg", "fund", "leverag"]
+
+
+def test_numbers_and_mixed_text():
+    tokens = tokenize("SOFR printed at 5.25% on 17 September 2019")
+    assert {"sofr", "5.25", "17", "2019", "septemb"} <= set(tokens)
+
+
+def test_english_helpers_match_tokenize():
+    words = english_words("the stop-loss limits of funds")
+    assert words == ["stop-loss", "limits", "funds"]
+    assert stem_words(words) == tokenize("the stop-loss limits of funds")
+    assert stem_words([]) == []
