@@ -38,6 +38,13 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
+def warm_up() -> None:
+    """Build the OpenCC converters now: each holds the GIL for up to 0.2 s while it loads, which
+    a factory at start-up can pay instead of the first question on the event loop's watch."""
+    for config in ("t2s", "s2t", "s2tw"):
+        _converter(config)
+
+
 def to_simplified(text: str) -> str:
     return _converter("t2s").convert(text)
 

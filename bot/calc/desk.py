@@ -15,32 +15,12 @@ from datetime import date
 from typing import Any
 
 from bot.calc import prices
-from bot.calc.evaluator import AMOUNT_PATTERN, GuardedPattern, parse_amount
+from bot.calc.evaluator import AMOUNT_PATTERN, guarded, parse_amount
 from bot.errors import CalcError
 
 __all__ = ["desk_call", "price_context", "refine", "side_words", "with_decimal_prices"]
 
 Call = tuple[str, dict[str, Any]]
-
-
-class _Lazy:
-    """A guarded pattern compiled on first use: ~60 patterns cost 0.2 s to compile, which
-    `python -m bot calc` and every CLI start would otherwise pay at import."""
-
-    __slots__ = ("_compiled", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._compiled: GuardedPattern | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._compiled is None:
-            self._compiled = GuardedPattern(self.source)
-        return getattr(self._compiled, name)
-
-
-def guarded(source: str) -> Any:
-    return _Lazy(source)
 
 
 _N = r"\d++(?:,\d{3}(?!\d))*+(?:\.\d++)?+"

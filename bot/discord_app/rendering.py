@@ -41,7 +41,7 @@ UNGROUNDED_COLOUR = discord.Colour.light_grey()
 _FENCE_RUN = re.compile(r"`{3,}")
 _FENCE = re.compile(r"^\s*(`{3,})")
 _LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,20}[ \t]*(?=\n|$)")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}")
+_TABLE_SEPARATOR = re.compile(r"^\s*+\|?\s*+:?-{2,}")
 # A sentence ends after 。！？!? (plus closing quotes/brackets) or a "." that is
 # followed by whitespace, and takes the spaces and newline after it; or at a newline.
 _SENTENCE_END = re.compile(rf"(?:[{SENTENCE_END_MARKS}]+[」』”’\"')）]*|\.(?=\s|$))[ \t]*\n?|\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -24,7 +25,7 @@ from bot.discord_app.helpers import error_text, gate, locale_lang, user_hasher
 from bot.discord_app.quizstore import QUIZ_DB, Score, ScoreStore
 from bot.discord_app.rendering import NO_PINGS
 from bot.errors import UserError
-from bot.text import Lang
+from bot.text import Lang, to_script
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BasisBotCore
@@ -36,7 +37,7 @@ VIEW_TIMEOUT_S = 15 * 60
 DEFAULT_COUNT = 5
 MAX_COUNT = 10
 
-TEXT: dict[Lang, dict[str, str]] = {
+_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "right": "✅ Right!", "wrong": "❌ Not quite.", "answer": "Answer", "source": "Source",
         "next": "Next ▶", "quiz": "This quiz", "streak": "streak", "best": "best", "total": "all time",
@@ -51,14 +52,15 @@ TEXT: dict[Lang, dict[str, str]] = {
         "again": "這題已作答:請按「下一題」。", "none": "知識庫無法產生題目。",
         "score": "測驗成績", "no_score": "還沒有作答紀錄:試試 /quiz。",
     },
-    "zh-Hans": {
-        "right": "✅ 答对了!", "wrong": "❌ 答错了。", "answer": "答案", "source": "来源",
-        "next": "下一题 ▶", "quiz": "本次", "streak": "连对", "best": "最佳", "total": "累计",
-        "done": "测验结束", "not_yours": "这是别人的测验:用 /quiz 开始你自己的。",
-        "again": "这题已作答:请按「下一题」。", "none": "知识库无法产生题目。",
-        "score": "测验成绩", "no_score": "还没有作答记录:试试 /quiz。",
-    },
 }
+
+
+@lru_cache(maxsize=3)
+def texts(lang: Lang) -> dict[str, str]:
+    """The quiz's fixed lines in the member's script (Simplified is converted, not kept twice)."""
+    if lang == "zh-Hans":
+        return {key: to_script(line, "zh-Hans") for key, line in _TEXT["zh-Hant"].items()}
+    return _TEXT[lang]
 
 
 def _clean(text: str) -> str:
@@ -73,7 +75,7 @@ def question_content(question: Question, number: int, total: int) -> str:
 
 
 def score_line(score: Score, lang: Lang) -> str:
-    t = TEXT[lang]
+    t = texts(lang)
     return (
         f"{t['streak']} {score.streak} ({t['best']} {score.best}) · "
         f"{t['total']} {score.correct}/{score.answered}"
@@ -81,7 +83,7 @@ def score_line(score: Score, lang: Lang) -> str:
 
 
 def result_content(question: Question, chosen: int, score: Score, right: int, asked: int, last: bool) -> str:
-    t = TEXT[question.lang]
+    t = texts(question.lang)
     verdict = t["right"] if chosen == question.answer else t["wrong"]
     lines = [
         f"{_clean(question.prompt)}",
@@ -142,7 +144,7 @@ class QuizView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
-                TEXT[self.question.lang]["not_yours"], ephemeral=True, allowed_mentions=NO_PINGS
+                texts(self.question.lang)["not_yours"], ephemeral=True, allowed_mentions=NO_PINGS
             )
             return False
         return True
@@ -150,7 +152,7 @@ class QuizView(discord.ui.View):
     async def choose(self, interaction: discord.Interaction, index: int) -> None:
         question = self.question
         if self.answered:
-            await interaction.response.send_message(TEXT[question.lang]["again"], ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(texts(question.lang)["again"], ephemeral=True, allowed_mentions=NO_PINGS)
             return
         self.answered = True
         # Acknowledge at once (Discord allows 3 s); the score write may wait for a worker.
@@ -163,7 +165,7 @@ class QuizView(discord.ui.View):
         if last:
             self.stop()
         else:
-            self.add_item(NextButton(TEXT[question.lang]["next"], self.nonce))
+            self.add_item(NextButton(texts(question.lang)["next"], self.nonce))
         await interaction.edit_original_response(
             content=result_content(question, index, score, self.right, self.position + 1, last),
             view=None if last else self,
@@ -222,7 +224,7 @@ class Quiz(commands.Cog):
         lang = locale_lang(interaction)
         questions = await self.bot.queued(self._questions, count, lang, topic)
         if not questions:
-            raise UserError(TEXT[lang]["none"])
+            raise UserError(texts(lang)["none"])
         view = QuizView(self, interaction.user.id, questions)
         await interaction.followup.send(
             view.content(), view=view, ephemeral=True, allowed_mentions=NO_PINGS, wait=True
@@ -233,7 +235,7 @@ class Quiz(commands.Cog):
     async def quiz_score(self, interaction: discord.Interaction) -> None:
         lang = locale_lang(interaction)
         score = await self.score_of(interaction.user.id)
-        t = TEXT[lang]
+        t = texts(lang)
         line = t["no_score"] if not score.answered else f"**{t['score']}**: {score_line(score, lang)} ({score.share:.0%})"
         await interaction.response.send_message(line, ephemeral=True, allowed_mentions=NO_PINGS)
 
