@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import json
 import multiprocessing
 import platform
@@ -56,6 +55,7 @@ import regex
 from rich.console import Console
 from rich.table import Table
 
+from bench.fakes import Channel, Message, ticker
 from bot.errors import UserError, run_command
 from bot.settings import ROOT, Settings
 
@@ -441,57 +441,17 @@ def scan(
 # --------------------------------------------------------- event-loop lag
 
 
-class _Channel:
-    """Enough of a channel for the mention handler (as in tests/discord_app/test_load.py)."""
-
-    _ids = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.id = next(self._ids)
-        self.guild = None
-
-    @contextlib.asynccontextmanager
-    async def typing(self) -> Any:
-        yield
-
-    async def send(self, content: str | None = None, **kwargs: Any) -> Any:
-        return SimpleNamespace(id=next(self._ids), content=content, **kwargs)
-
-
-class _Message:
-    def __init__(self, bot_user: Any, question: str, channel: _Channel) -> None:
-        self.id = next(_Channel._ids)
-        self.content = f"{bot_user.mention} {question}"
-        self.channel = channel
-        self.guild = SimpleNamespace(self_role=None)
-        self.author = SimpleNamespace(id=4242, bot=False)
-        self.mentions = [bot_user]
-        self.role_mentions: list[Any] = []
-        self.reference = None
-
-    async def reply(self, content: str | None = None, **kwargs: Any) -> Any:
-        return await self.channel.send(content, **kwargs)
-
-
-async def _ticker(stop: asyncio.Event, lags: list[float]) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        began = loop.time()
-        await asyncio.sleep(TICK)
-        lags.append(loop.time() - began - TICK)
-
-
 async def _timed(awaitable: Any) -> tuple[Any, float, float]:
     """Await while a ticker runs: (result, seconds, max event-loop lag in seconds)."""
     stop = asyncio.Event()
     lags: list[float] = []
-    ticker = asyncio.create_task(_ticker(stop, lags))
+    ticker_task = asyncio.create_task(ticker(stop, lags, TICK))
     await asyncio.sleep(2 * TICK)
     began = time.perf_counter()
     result = await awaitable
     seconds = time.perf_counter() - began
     stop.set()
-    await ticker
+    await ticker_task
     return result, seconds, max(lags, default=0.0)
 
 
@@ -524,14 +484,14 @@ async def event_loop_lag(engine: Any, settings: Settings, messages: list[tuple[s
     await bot.add_feature_cogs()
     bot._connection.user = SimpleNamespace(id=10**17, mention=f"<@{10**17}>", bot=True)
     cog = bot.get_cog("Ask")
-    channel = _Channel()
+    channel = Channel()
     for question in WARM_UP:  # warm caches (and OpenCC's converters) outside the measurement
         engine.ask(question)
         to_script(question, "zh-Hant")
     rows = []
     try:
         for label, question in messages:
-            sent, seconds, lag = await _timed(cog.handle_message(_Message(bot.user, question, channel)))
+            sent, seconds, lag = await _timed(cog.handle_message(Message(bot.user, question, channel)))
             reply = ""
             if sent:
                 first = sent[0]

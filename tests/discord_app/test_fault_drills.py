@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from bench.fakes import Channel, Message
 from bot.discord_app.client import BasisBotCore, create_bot
 from ingest.pipeline import run as ingest
 from tests.conftest import run_from_cli
-from tests.discord_app.test_load import Channel, Message
 
 PING = re.compile(r"@(everyone|here)|<@&\d+>")
 

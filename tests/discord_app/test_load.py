@@ -8,8 +8,6 @@ figures are printed for the README; only the lag bound is asserted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import statistics
 import time
 from types import SimpleNamespace
@@ -17,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from bench.fakes import Channel, Message
+from bench.fakes import ticker as fake_ticker
 from bot.discord_app.client import create_bot
 
 QUESTIONS = [
@@ -31,47 +31,6 @@ QUESTIONS = [
 ]
 N = 200
 TICK = 0.05
-
-_ids = itertools.count(1)
-
-
-class Channel:
-    """Enough of a channel for the handler: typing, send and (no) guild."""
-
-    def __init__(self) -> None:
-        self.id = next(_ids)
-        self.guild = None
-
-    @contextlib.asynccontextmanager
-    async def typing(self):
-        yield
-
-    async def send(self, content: str | None = None, **kwargs: Any) -> Any:
-        return SimpleNamespace(id=next(_ids), content=content, **kwargs)
-
-
-class Message:
-    def __init__(self, bot_user: Any, question: str, channel: Channel, author_id: int) -> None:
-        self.id = next(_ids)
-        self.content = f"{bot_user.mention} {question}"
-        self.channel = channel
-        self.guild = SimpleNamespace(self_role=None)  # a guild message, so the mention matters
-        self.author = SimpleNamespace(id=author_id, bot=False)
-        self.mentions = [bot_user]
-        self.role_mentions: list[Any] = []
-        self.reference = None
-
-    async def reply(self, content: str | None = None, **kwargs: Any) -> Any:
-        return await self.channel.send(content, **kwargs)
-
-
-async def _ticker(stop: asyncio.Event, lags: list[float]) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(TICK)
-        lags.append(loop.time() - start - TICK)
-
 
 @pytest.mark.asyncio
 async def test_200_concurrent_questions(built_settings, engine, capsys) -> None:
@@ -105,7 +64,7 @@ async def test_200_concurrent_questions(built_settings, engine, capsys) -> None:
 
     stop = asyncio.Event()
     lags: list[float] = []
-    ticker = asyncio.create_task(_ticker(stop, lags))
+    ticker = asyncio.create_task(fake_ticker(stop, lags, TICK))
     wall = time.perf_counter()
     results = await asyncio.gather(*(one(m) for m in messages))
     wall = time.perf_counter() - wall
