@@ -277,7 +277,8 @@ class Engine:
         intent = intents.question_intent(question)
         hits = self._candidates(question, intent)
         quotes = embedded.select_quotes(
-            question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following
+            question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
+            translated=self.retriever.bridged_tokens(question),
         )
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)

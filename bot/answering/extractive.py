@@ -244,14 +244,17 @@ def select_quotes(
     idf: Callable[[str], float],
     intent: str | None = None,
     following: Callable[[Hit], list[Hit]] | None = None,
+    translated: set[str] | None = None,
 ) -> list[Quote]:
     """The sentences that best answer the question, in answer order.
 
     ``intent`` defaults to :func:`intents.question_intent`; ``following`` gives the
-    passages right after a hit in its document, so a list can be quoted whole.
+    passages right after a hit in its document, so a list can be quoted whole;
+    ``translated`` are the retriever's other-language tokens for the question (glossary and
+    dictionary), so a sentence in the other language is scored by what it shares too.
     """
     own = set(tokenize(question))
-    expanded = set(tokenize(" ".join(glossary.expand(question)))) - own
+    expanded = (set(tokenize(" ".join(glossary.expand(question)))) | (translated or set())) - own
     if not own and not expanded:
         return []
     intent = intent or intents.question_intent(question)

@@ -104,3 +104,15 @@ def test_compose_cites_once_per_passage_and_marks_foreign_quotes():
     english = ex.Quote(hit("A 2% haircut caps leverage at about 50x.", 1), "A 2% haircut caps leverage at about 50x.", 1.0)
     text, _ = ex.compose("折價率上限?", "zh-Hant", [english], GLOSSARY)
     assert text.startswith(ex.FROM_ENGLISH["zh-Hant"]) and "> A 2% haircut" in text
+
+
+def test_translated_tokens_let_a_sentence_in_the_other_language_answer():
+    """An English question about a Chinese-only fact the glossary does not name (瑞穗 = Mizuho):
+    without the retriever's translations no sentence shares a word with the question."""
+    from bot.kb.tokens import tokenize
+
+    hits = [hit("瑞穗證券估計，基差交易的部位在四月初縮減了約三成。", 1)]
+    question = "what did mizuho estimate"
+    assert ex.select_quotes(question, hits, GLOSSARY, "en", idf) == []
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "en", idf, translated=set(tokenize("瑞穗 估計")))
+    assert quotes and "瑞穗" in quotes[0].sentence
