@@ -87,6 +87,13 @@ def detect_lang(text: str) -> Lang:
     return "zh-Hant"
 
 
+def script_neutral(text: str) -> bool:
+    """Chinese text written only in characters both scripts share ("你好啊", "那2025年呢?"),
+    so its script says nothing about the asker's."""
+    cjk = "".join(_CJK.findall(text))
+    return bool(cjk) and to_simplified(cjk) == cjk and _converter("s2t").convert(cjk) == cjk
+
+
 def to_script(text: str, lang: str) -> str:
     """Render Chinese text in the asker's script; English passes through."""
     if lang == "zh-Hans":

@@ -123,3 +123,13 @@ def test_split_sentences_is_linear_on_long_runs() -> None:
 )
 def test_display_width(text: str, width: int) -> None:
     assert display_width(text) == width
+
+
+def test_script_neutral() -> None:
+    from bot.text import script_neutral
+
+    assert script_neutral("你好啊")
+    assert script_neutral("那2025年呢?")
+    assert not script_neutral("什麼是基差交易")
+    assert not script_neutral("什么是基差交易")
+    assert not script_neutral("hello")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.answering import intents
+from bot.answering import figures, intents
 from bot.kb.glossary import Glossary, readable_row
 from bot.kb.retrieval import Hit
 from bot.kb.tokens import tokenize
@@ -31,6 +31,9 @@ from bot.text import Lang, cjk_ratio, detect_lang, fold, split_sentences, squash
 MAX_SENTENCES = 3
 UNKNOWN_IDF = 4.0
 MAX_ANSWER_CHARS = 900
+#: The glossary is the one document in every language ("mul"); its rows answer "what is".
+GLOSSARY_LANG = "mul"
+GLOSSARY_PENALTY = 0.8
 
 NOT_FOUND = {
     "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
@@ -91,6 +94,8 @@ _CAUSE = re.compile(
     r"|\bcould no longer\b|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b|\bwhen regulators\b",
     re.IGNORECASE,
 )
+_SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
+_TRIGGER = re.compile(r"-driven|\bfollowed\b|\btriggered\b|\bsparked\b|隨著|随着|引爆|觸發|触发|起因", re.IGNORECASE)
 _WEAK_CAUSE = re.compile(
     r"因此|之後|之后|背景下|\btherefore\b|\bsince\b|\bafter\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b", re.IGNORECASE
 )
@@ -105,6 +110,11 @@ _WHO = re.compile(
     r"[A-Z][a-z]+ (?:of )?[A-Z][a-z]+|\b(?:said|says|called|calls|warn|warns|warned|estimate|estimated|cited|noted)\b"
     r"|說|说|表示|警告|估計|估计|指出|強調|强调|認為|认为"
 )
+# Named bodies and people: "Bank of England", "BIS", "國際清算銀行(BIS)", "Barth and Kahn".
+_INSTITUTION = re.compile(
+    r"\b[A-Z][a-z]+ (?:of |and )?[A-Z][a-z]+\b|\b[A-Z]{2,5}\b|[\u4e00-\u9fff]{1,8}?(?:銀行|银行|委員會|委员会|央行|準會|准会|法院|辦公室|办公室|財政部|财政部)"
+)
+_SELF_REFERENCE = re.compile(r"^(?:The )?(?:seed |same )?(?:article|note|document)\b|^The seed article|^本文", re.IGNORECASE)
 _TOTAL = re.compile(r"\b(?:over|total|in all|altogether|cumulative)\b|共|總計|总计|累計|累计", re.IGNORECASE)
 _NOW = re.compile(r"\b(?:now|currently|today|latest|these days)\b|現在|现在|目前|如今|最新", re.IGNORECASE)
 _CONTRAST = re.compile(r"\bwhile\b|\bwhereas\b|\bbut\b|\bthan\b|而|則|则|相較|相较|不同於|不同于|兩倍|两倍", re.IGNORECASE)
@@ -131,7 +141,11 @@ _COPULA = re.compile(
     r"^(?:是|指|即|係|系|就是|也就是|意指|:|：|=|,|，|is\b|are\b|means\b|refers\b|pairs\b|was\b|has (?:been|operated)\b|serves as\b)"
 )
 _NAMED = ("稱為", "称为", "稱作", "称作", "形容為", "形容为", "叫做", "called ", "known as ")
-_SUPPOSE = re.compile(r"^\s*(?:-\s*)?(?:假設|假设|延續|延续|suppose\b|if the bond\b)", re.IGNORECASE)
+_SUPPOSE = re.compile(r"^\s*(?:-\s*)?(?:假設|假设|延續|延续|若|如果|suppose\b|if the bond\b)", re.IGNORECASE)
+
+
+def _is_glossary(hit: Hit) -> bool:
+    return hit.lang == GLOSSARY_LANG
 
 
 @lru_cache(maxsize=16384)
@@ -194,7 +208,10 @@ def _bonus(intent: str, sentence: str, forms: list[str]) -> float:
             return -0.8
         return 1.2 + (0.6 if _TOTAL.search(sentence) else 0.0) + (0.5 if _MONEY.search(sentence) else 0.0)
     if intent == "who":
-        return 1.0 if _WHO.search(sentence) else -0.3
+        if _SELF_REFERENCE.search(sentence):
+            return -0.5  # "The seed article warns…" names a document, not who
+        named = len(_INSTITUTION.findall(sentence))
+        return min(1.0 + 0.4 * (named - 1), 2.2) if named else 0.6 if _WHO.search(sentence) else -0.3
     if intent == "yesno":
         return 0.8 if _STATE.search(sentence) else 0.0
     if intent == "list":
@@ -293,6 +310,8 @@ def select_quotes(
                 score += 0.8 if _MULTIPLE.search(sentence) else -0.5 if _MONEY.search(sentence) else 0.0
             if _SUPPOSE.search(sentence):
                 score -= 0.8
+            if intent != "definition" and _is_glossary(hit):
+                score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
             if intent not in ("when", "amount") and (
                 (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence))
             ):
@@ -339,7 +358,7 @@ def select_quotes(
     if intent == "compare":
         sides = _sides(question, glossary)
         if sides:
-            return _compare(scored, sides, glossary)
+            return _compare(scored, sides, glossary, by_figure=wants_amount or bool(_SIZE.search(question)))
     if intent == "list":
         listed = _whole_list(scored, following)
         if listed:
@@ -363,8 +382,21 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
     return [q for q, _ in chosen]
 
 
-def _compare(scored: list[tuple[Quote, frozenset[str]]], sides: list[str], glossary: Glossary) -> list[Quote]:
-    """One fact per side, each from a sentence about that side; a sentence about both first."""
+def _compare(
+    scored: list[tuple[Quote, frozenset[str]]], sides: list[str], glossary: Glossary, by_figure: bool = False
+) -> list[Quote]:
+    """One fact per side, each from a sentence about that side; a sentence about both first.
+
+    A comparison of sizes ("how did the size compare", "規模差多少") wants the figure of each
+    side; any other wants what set each side apart, so sentences that give a cause or trigger
+    ("pandemic-driven", "關稅政策引發…") come first.
+    """
+    for quote, _ in scored:
+        if by_figure:
+            quote.score += 1.0 if _AMOUNT.search(quote.sentence) else -0.5
+        elif _CAUSE.search(quote.sentence) or _TRIGGER.search(quote.sentence):
+            quote.score += 0.6
+    scored = sorted(scored, key=lambda pair: -pair[0].score)
     best = scored[0][0].score
     chosen: list[tuple[Quote, frozenset[str]]] = []
 
@@ -372,7 +404,8 @@ def _compare(scored: list[tuple[Quote, frozenset[str]]], sides: list[str], gloss
         if not any(_same_fact(pair[0].sentence, q.sentence, pair[1], t) for q, t in chosen):
             chosen.append(pair)
 
-    both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)]
+    both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)
+            and (not by_figure or _AMOUNT.search(p[0].sentence))]
     both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
         take(both[0])
@@ -448,7 +481,13 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
             cited.append(quote.hit)
             numbers[key] = len(cited)
         number = numbers[key]
-        parts.append((sentence_lang(quote.sentence), f"{in_script(quote.sentence, lang)} [{number}]"))
+        shown = figures.as_of(in_script(quote.sentence, lang), figures.hit_date(quote.hit), lang)
+        parts.append((sentence_lang(quote.sentence), f"{shown} [{number}]"))
+    # Figures for one quantity that the quoted documents state differently are each named.
+    disputes = [
+        figures.render(c, lang, lambda h: numbers[f"{h.title}\x00{h.section}"])
+        for c in figures.conflicts(question, [(q.sentence, q.hit) for q in quotes])[:1]
+    ]
     listed = intents.question_intent(question) == "list" and len(parts) > 2
     if lang == "en":
         english = [p for kind, p in parts if kind == "en"]
@@ -460,10 +499,10 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
             if terms:
                 glosses = "; ".join(f"{t.zh_hant[0]} = {t.english[0]}" for t in terms[:8])
                 text += f"\nKey terms: {in_script(glosses, lang)}."
-        return text, cited
+        return "\n".join([text, *disputes]), cited
     chinese = [p for kind, p in parts if kind == "zh"]
     english = [p for kind, p in parts if kind == "en"]
     text = "\n".join(chinese) if listed else " ".join(chinese)
     if english:
         text += ("\n" if text else "") + FROM_ENGLISH[lang] + "\n" + "\n".join(f"> {p}" for p in english)
-    return text, cited
+    return "\n".join([text, *disputes]), cited

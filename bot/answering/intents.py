@@ -129,6 +129,10 @@ HELP = {
     "zh-Hans": "你好!我回答美国国债基差交易、2020 年 3 月与 2025 年 4 月美债市场压力及相关监管的问题,附上出处;"
     "也能做杠杆计算(「本金1000万、50倍杠杆,仓位多大?」「50倍 跌0.5% 1% 2%各亏多少」)。"
     "指令:/define 词汇、/leverage 本金 杠杆 [折扣率] [变动]、/sources、/help。",
+    # For a greeting in characters both scripts share ("你好啊"): text that reads the same in both.
+    "neutral": "你好!可以用中文或英文提出基差交易 (basis trade)、2020 年 3 月和 2025 年 4 月 US Treasury 的疑惑,"
+    "例如「基差交易是?」;也可以算 leverage:「本金 10,000,000 美元、50 倍,部位多大?」。"
+    "指令:/define、/leverage、/sources、/help。",
 }
 
 

@@ -116,3 +116,42 @@ def test_translated_tokens_let_a_sentence_in_the_other_language_answer():
     assert ex.select_quotes(question, hits, GLOSSARY, "en", idf) == []
     quotes = ex.select_quotes(question, hits, GLOSSARY, "en", idf, translated=set(tokenize("瑞穗 估計")))
     assert quotes and "瑞穗" in quotes[0].sentence
+
+
+def test_who_prefers_the_sentence_that_names_the_bodies():
+    # corpus/en-regulation.md and corpus/en-basis-trade-explainer.md
+    hits = [
+        Hit(rank=1, score=1.0, text="The seed article warns that the basis trade has turned from an arbitrage tool "
+            "into a potential source of systemic risk.", title="doc", source="src", lang="en", chunk_id="c1",
+            section="doc > part"),
+        Hit(rank=2, score=1.0, text="The Bank of England, the Fed, the BIS and the FSB have all warned about "
+            "leveraged basis positions and margin spirals.", title="doc2", source="src", lang="en", chunk_id="c2",
+            section="doc > part"),
+    ]
+    quotes = ex.select_quotes("who warned about the basis trade?", hits, GLOSSARY, "en", idf)
+    assert "Bank of England" in quotes[0].sentence
+
+
+def test_a_glossary_row_answers_what_is_but_not_why():
+    row = Hit(rank=1, score=1.0, text="zh-Hant: 系統性風險 · zh-Hans: 系统性风险 · en: systemic risk · "
+              "單一機構或市場的問題擴散並危及整體金融體系的風險。", title="詞彙表 Glossary", source="src",
+              lang=ex.GLOSSARY_LANG, chunk_id="g1", section="詞彙表")
+    cause = hit("基差交易一旦被迫集中平倉，就可能衝擊美國公債市場的流動性與價格穩定，因此被視為系統性風險。", 2)
+    why = ex.select_quotes("為何基差交易是系統性風險", [row, cause], GLOSSARY, "zh-Hant", idf)
+    assert "集中平倉" in why[0].sentence
+    what = ex.select_quotes("什麼是系統性風險", [row, cause], GLOSSARY, "zh-Hant", idf)
+    assert what[0].hit.chunk_id == "g1"
+
+
+def test_a_comparison_of_sizes_gives_each_sides_figure():
+    # corpus/en-2020-2025-stress.md
+    hits = [hit(
+        "The size of the basis trade was larger in 2025 than in 2020. "
+        "The 2020 peak was roughly $400–500 billion according to Barth and Kahn. "
+        "In April 2025 estimates put basis positions above $1 trillion. "
+        "March 2020 was a pandemic-driven dash for cash, while April 2025 followed a tariff announcement.", 1)]
+    quotes = ex.select_quotes("how did the size of the trade compare in 2020 and 2025", hits, GLOSSARY, "en", idf)
+    text = " ".join(q.sentence for q in quotes)
+    assert "400" in text and "1 trillion" in text
+    generic = ex.select_quotes("2020 vs 2025, what was different?", hits, GLOSSARY, "en", idf)
+    assert "pandemic-driven" in " ".join(q.sentence for q in generic)

@@ -78,3 +78,10 @@ def test_long_hostile_input_gets_an_answer(pattern):
     text = ("what is " * 2000) + ("為什麼" * 2000) + "呢" + " it" * 2000
     result = getattr(intents, pattern)(text)
     assert result is not None
+
+
+def test_the_neutral_help_reads_the_same_in_both_scripts():
+    from bot.text import script_neutral
+
+    assert script_neutral(intents.HELP["neutral"])
+    assert "/help" in intents.HELP["neutral"]

@@ -1,12 +1,11 @@
 """Mentions end to end through dpytest, the thread logic with small fakes, and `run()`.
 
-dpytest drives an unsharded client only, so these tests build
+dpytest drives an unsharded client only, so ``make_dpy_bot`` (conftest) builds
 ``BasisBotCore`` (the same code ``BasisBot`` runs sharded).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import logging
@@ -16,7 +15,6 @@ from typing import Any
 import discord
 import discord.ext.test as dpytest
 import pytest
-import pytest_asyncio
 
 from bot.answering.engine import Answer
 from bot.discord_app import client as discord_bot
@@ -37,38 +35,6 @@ class EchoEngine:
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
         self.histories.append(list(history or []))
         return Answer(answer=self.text or f"You asked: {question}", grounded=False, language="en")
-
-
-@pytest_asyncio.fixture
-async def make_bot(built_settings, engine, tmp_path):
-    """A dpytest-configured bot with the real engine unless told otherwise."""
-    made: list[BasisBotCore] = []
-
-    async def factory(engine_: Any = engine, **overrides: Any) -> BasisBotCore:
-        values = {
-            "feedback_file": tmp_path / "feedback.jsonl",
-            "rate_user_per_minute": 100,
-            "rate_channel_per_minute": 100,
-            **overrides,
-        }
-        # The production intents plus `members`, without which dpytest's guild cannot resolve mentions.
-        intents = discord.Intents.default()
-        intents.message_content = intents.members = True
-        bot = BasisBotCore(built_settings.model_copy(update=values), engine=engine_, sync_commands=False, intents=intents)
-        await bot._async_setup_hook()
-        dpytest.configure(bot, members=2)
-        # dpytest 0.7's fake state is built without a loop under discord.py 2.7; `typing()` needs one.
-        # It also drops client options: put back the bot-wide AllowedMentions production has.
-        bot._connection.loop = asyncio.get_running_loop()
-        bot._connection.allowed_mentions = discord.AllowedMentions.none()
-        await bot.add_feature_cogs()
-        made.append(bot)
-        return bot
-
-    yield factory
-    await dpytest.empty_queue()
-    for bot in made:
-        bot.executor.shutdown(wait=True)
 
 
 @pytest.fixture
@@ -103,8 +69,8 @@ def sent_messages() -> list[discord.Message]:
 
 
 @pytest.mark.asyncio
-async def test_mention_gets_an_answer_with_sources(make_bot, payloads) -> None:
-    bot = await make_bot()
+async def test_mention_gets_an_answer_with_sources(make_dpy_bot, payloads) -> None:
+    bot = await make_dpy_bot()
     await dpytest.message(f"{bot.user.mention} 什麼是基差交易?")
     [reply] = sent_messages()
     embed = reply.embeds[0]
@@ -115,8 +81,8 @@ async def test_mention_gets_an_answer_with_sources(make_bot, payloads) -> None:
 
 
 @pytest.mark.asyncio
-async def test_messages_without_a_mention_are_ignored(make_bot) -> None:
-    bot = await make_bot()
+async def test_messages_without_a_mention_are_ignored(make_dpy_bot) -> None:
+    bot = await make_dpy_bot()
     await dpytest.message("什麼是基差交易?")
     await dpytest.message("@everyone 什麼是基差交易?")
     assert sent_messages() == []
@@ -124,8 +90,8 @@ async def test_messages_without_a_mention_are_ignored(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_echoed_everyone_and_roles_never_ping(make_bot, payloads) -> None:
-    bot = await make_bot(EchoEngine())
+async def test_echoed_everyone_and_roles_never_ping(make_dpy_bot, payloads) -> None:
+    bot = await make_dpy_bot(EchoEngine())
     config = dpytest.get_config()
     guild = config.guilds[0]
     role = dpytest.backend.make_role("traders", guild, mentionable=True)
@@ -142,8 +108,8 @@ async def test_echoed_everyone_and_roles_never_ping(make_bot, payloads) -> None:
 
 
 @pytest.mark.asyncio
-async def test_plain_text_when_embeds_are_not_allowed(make_bot) -> None:
-    bot = await make_bot()
+async def test_plain_text_when_embeds_are_not_allowed(make_dpy_bot) -> None:
+    bot = await make_dpy_bot()
     config = dpytest.get_config()
     await dpytest.set_permission_overrides(config.guilds[0].default_role, config.channels[0], embed_links=False)
     await dpytest.message(f"{bot.user.mention} What is the basis trade?")
@@ -153,10 +119,10 @@ async def test_plain_text_when_embeds_are_not_allowed(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_long_reply_is_split(make_bot) -> None:
+async def test_long_reply_is_split(make_dpy_bot) -> None:
     long_answer = "\n\n".join(f"Paragraph {i}. " + "The basis trade is levered. " * 30 for i in range(8))
     assert len(long_answer) > 6000
-    bot = await make_bot(EchoEngine(long_answer))
+    bot = await make_dpy_bot(EchoEngine(long_answer))
     config = dpytest.get_config()
     await dpytest.set_permission_overrides(config.guilds[0].default_role, config.channels[0], embed_links=False)
     await dpytest.message(f"{bot.user.mention} tell me everything")
@@ -168,8 +134,8 @@ async def test_long_reply_is_split(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_long_reply_as_embeds_is_split(make_bot) -> None:
-    bot = await make_bot(EchoEngine("基差交易是一種套利。" * 900))
+async def test_long_reply_as_embeds_is_split(make_dpy_bot) -> None:
+    bot = await make_dpy_bot(EchoEngine("基差交易是一種套利。" * 900))
     await dpytest.message(f"{bot.user.mention} 全部告訴我")
     replies = sent_messages()
     assert len(replies) >= 3
@@ -177,8 +143,8 @@ async def test_long_reply_as_embeds_is_split(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_rate_limit_says_slow_down(make_bot) -> None:
-    bot = await make_bot(rate_user_per_minute=2)
+async def test_rate_limit_says_slow_down(make_dpy_bot) -> None:
+    bot = await make_dpy_bot(rate_user_per_minute=2)
     for _ in range(2):
         await dpytest.message(f"{bot.user.mention} 什麼是槓桿?")
     answers = sent_messages()
@@ -190,8 +156,8 @@ async def test_rate_limit_says_slow_down(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_channel_rate_limit(make_bot) -> None:
-    bot = await make_bot(rate_channel_per_minute=1)
+async def test_channel_rate_limit(make_dpy_bot) -> None:
+    bot = await make_dpy_bot(rate_channel_per_minute=1)
     await dpytest.message(f"{bot.user.mention} What is repo?", member=0)
     await dpytest.message(f"{bot.user.mention} What is repo?", member=1)
     first, second = sent_messages()
@@ -199,16 +165,16 @@ async def test_channel_rate_limit(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_empty_mention_gets_a_hint(make_bot) -> None:
-    bot = await make_bot()
+async def test_empty_mention_gets_a_hint(make_dpy_bot) -> None:
+    bot = await make_dpy_bot()
     await dpytest.message(bot.user.mention)
     [hint] = sent_messages()
     assert "什麼是基差交易" in hint.content
 
 
 @pytest.mark.asyncio
-async def test_allowed_channels_only(make_bot) -> None:
-    bot = await make_bot()
+async def test_allowed_channels_only(make_dpy_bot) -> None:
+    bot = await make_dpy_bot()
     channel = dpytest.get_config().channels[0]
     bot.settings = bot.settings.model_copy(update={"discord_allowed_channels": [channel.id + 1]})
     await dpytest.message(f"{bot.user.mention} 什麼是基差交易?")
@@ -219,9 +185,9 @@ async def test_allowed_channels_only(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_thread_mode_without_thread_permission_replies_in_channel(make_bot) -> None:
+async def test_thread_mode_without_thread_permission_replies_in_channel(make_dpy_bot) -> None:
     # dpytest has no threads and its bot role lacks create_public_threads: the bot falls back to a reply.
-    bot = await make_bot(discord_thread_mode="thread")
+    bot = await make_dpy_bot(discord_thread_mode="thread")
     await dpytest.message(f"{bot.user.mention} 什麼是附買回?")
     [reply] = sent_messages()
     assert reply.channel == dpytest.get_config().channels[0]
@@ -229,12 +195,12 @@ async def test_thread_mode_without_thread_permission_replies_in_channel(make_bot
 
 
 @pytest.mark.asyncio
-async def test_errors_in_a_mention_are_an_apology_with_an_id(make_bot, caplog) -> None:
+async def test_errors_in_a_mention_are_an_apology_with_an_id(make_dpy_bot, caplog) -> None:
     class Broken:
         def ask(self, question: str, history: Any = None) -> Answer:
             raise KeyError("secret internals")
 
-    bot = await make_bot(Broken())
+    bot = await make_dpy_bot(Broken())
     with caplog.at_level(logging.ERROR, logger="bot.discord"):
         await dpytest.message(f"{bot.user.mention} 什麼是基差交易?")
     [reply] = sent_messages()
@@ -325,9 +291,9 @@ def _mention(bot: BasisBotCore, text: str, channel: Any) -> FakeMessage:
 
 
 @pytest.mark.asyncio
-async def test_first_mention_opens_a_thread_and_follow_ups_carry_history(make_bot) -> None:
+async def test_first_mention_opens_a_thread_and_follow_ups_carry_history(make_dpy_bot) -> None:
     echo = EchoEngine()
-    bot = await make_bot(echo, discord_thread_mode="thread", discord_history_turns=2)
+    bot = await make_dpy_bot(echo, discord_thread_mode="thread", discord_history_turns=2)
     cog = bot.get_cog("Ask")
     guild = FakeGuild()
     channel = FakeTextChannel(guild)
@@ -351,9 +317,9 @@ async def test_first_mention_opens_a_thread_and_follow_ups_carry_history(make_bo
 
 
 @pytest.mark.asyncio
-async def test_other_threads_need_a_mention(make_bot) -> None:
+async def test_other_threads_need_a_mention(make_dpy_bot) -> None:
     echo = EchoEngine()
-    bot = await make_bot(echo, discord_thread_mode="thread")
+    bot = await make_dpy_bot(echo, discord_thread_mode="thread")
     cog = bot.get_cog("Ask")
     guild = FakeGuild()
     someone_elses = FakeThread(guild, parent_id=1, owner_id=777)
@@ -368,9 +334,9 @@ async def test_other_threads_need_a_mention(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_reply_mode_keeps_history_along_the_reply_chain(make_bot) -> None:
+async def test_reply_mode_keeps_history_along_the_reply_chain(make_dpy_bot) -> None:
     echo = EchoEngine()
-    bot = await make_bot(echo, discord_thread_mode="reply")
+    bot = await make_dpy_bot(echo, discord_thread_mode="reply")
     cog = bot.get_cog("Ask")
     channel = FakeTextChannel(FakeGuild())
     first = _mention(bot, "什麼是附買回?", channel)
@@ -385,9 +351,9 @@ async def test_reply_mode_keeps_history_along_the_reply_chain(make_bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_off_mode_answers_in_the_channel_without_history(make_bot) -> None:
+async def test_off_mode_answers_in_the_channel_without_history(make_dpy_bot) -> None:
     echo = EchoEngine()
-    bot = await make_bot(echo, discord_thread_mode="off")
+    bot = await make_dpy_bot(echo, discord_thread_mode="off")
     cog = bot.get_cog("Ask")
     channel = FakeTextChannel(FakeGuild())
     message = _mention(bot, "什麼是附買回?", channel)
@@ -398,8 +364,8 @@ async def test_off_mode_answers_in_the_channel_without_history(make_bot) -> None
 
 
 @pytest.mark.asyncio
-async def test_thread_creation_failure_falls_back_to_a_reply(make_bot) -> None:
-    bot = await make_bot(EchoEngine(), discord_thread_mode="thread")
+async def test_thread_creation_failure_falls_back_to_a_reply(make_dpy_bot) -> None:
+    bot = await make_dpy_bot(EchoEngine(), discord_thread_mode="thread")
     cog = bot.get_cog("Ask")
     channel = FakeTextChannel(FakeGuild())
     message = _mention(bot, "什麼是附買回?", channel)

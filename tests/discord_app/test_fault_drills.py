@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from types import SimpleNamespace
 from typing import Any
 
 import discord
@@ -18,9 +17,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bench.fakes import Channel, Message
-from bot.discord_app.client import BasisBotCore, create_bot
+from bot.discord_app.client import BasisBotCore
 from ingest.pipeline import run as ingest
 from tests.conftest import run_from_cli
+from tests.discord_app.conftest import log_in_as_fake_user, start_bot
 
 PING = re.compile(r"@(everyone|here)|<@&\d+>")
 
@@ -60,10 +60,8 @@ def fuzz_bot(built_settings, engine):
     settings = built_settings.model_copy(
         update={"rate_user_per_minute": 10**9, "rate_channel_per_minute": 10**9, "discord_thread_mode": "off"}
     )
-    bot = create_bot(settings, engine=engine, sync_commands=False)
-    loop.run_until_complete(bot._async_setup_hook())
-    loop.run_until_complete(bot.add_feature_cogs())
-    bot._connection.user = SimpleNamespace(id=10**17, mention=f"<@{10**17}>", bot=True)
+    bot = loop.run_until_complete(start_bot(settings, engine))
+    log_in_as_fake_user(bot)
     yield loop, bot
     loop.run_until_complete(bot.close())
     loop.close()

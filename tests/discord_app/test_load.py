@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bench.fakes import Channel, Message
 from bench.fakes import ticker as fake_ticker
-from bot.discord_app.client import create_bot
+from tests.discord_app.conftest import log_in_as_fake_user
 
 QUESTIONS = [
     "什麼是基差交易?",
@@ -32,20 +31,13 @@ QUESTIONS = [
 N = 200
 TICK = 0.05
 
+
 @pytest.mark.asyncio
-async def test_200_concurrent_questions(built_settings, engine, capsys) -> None:
-    settings = built_settings.model_copy(
-        update={
-            "worker_threads": 2,
-            "rate_user_per_minute": 10_000,
-            "rate_channel_per_minute": 10_000,
-            "discord_thread_mode": "reply",
-        }
+async def test_200_concurrent_questions(make_bot, engine, capsys) -> None:
+    bot = await make_bot(
+        worker_threads=2, rate_user_per_minute=10_000, rate_channel_per_minute=10_000, discord_thread_mode="reply"
     )
-    bot = create_bot(settings, engine=engine, sync_commands=False)
-    await bot._async_setup_hook()
-    await bot.add_feature_cogs()
-    bot._connection.user = SimpleNamespace(id=10**17, mention=f"<@{10**17}>", bot=True)
+    log_in_as_fake_user(bot)
     cog = bot.get_cog("Ask")
     channels = [Channel() for _ in range(10)]
     messages = [
@@ -76,11 +68,10 @@ async def test_200_concurrent_questions(built_settings, engine, capsys) -> None:
     p95 = statistics.quantiles(latencies, n=20)[-1]
     with capsys.disabled():
         print(
-            f"\n[load] answered {answered}/{N} in {wall:.2f} s with {settings.worker_threads} worker threads; "
+            f"\n[load] answered {answered}/{N} in {wall:.2f} s with {bot.settings.worker_threads} worker threads; "
             f"max event-loop lag {max_lag * 1000:.1f} ms over {len(lags)} ticks; "
             f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
         )
     assert answered == N
     assert all("Slow down" not in (sent[0].embed.description or "") for sent in results)
     assert max_lag < 1.0
-    await bot.close()

@@ -15,18 +15,14 @@ from typing import Any
 import discord
 import discord.ext.test as dpytest
 import pytest
-import pytest_asyncio
 from discord.ext.test import factories
 from discord.webhook.async_ import async_context
 
 from bot.answering.quiz import Question, bank_for
-from bot.discord_app.client import BasisBotCore
 from bot.discord_app.cogs.feedback import FeedbackLog
 from bot.discord_app.helpers import user_hasher
 from bot.discord_app.quizstore import QUIZ_DB, Score, ScoreStore
-from tests.discord_app.test_slash_commands import USER_ID, FakeInteraction, FakeResponse, call, make_bot
-
-__all__ = ["make_bot"]  # the fixture, imported for pytest
+from tests.discord_app.test_slash_commands import USER_ID, FakeInteraction, FakeResponse, call
 
 
 class ClickResponse(FakeResponse):
@@ -214,21 +210,6 @@ class RecordingAdapter:
         return {**self.message, "content": kwargs["payload"].get("content", "")}
 
 
-@pytest_asyncio.fixture
-async def dpy_bot(built_settings, engine, tmp_path):
-    values = {"feedback_file": tmp_path / "feedback.jsonl", "data_dir": tmp_path / "data"}
-    intents = discord.Intents.default()
-    intents.message_content = intents.members = True
-    bot = BasisBotCore(built_settings.model_copy(update=values), engine=engine, sync_commands=False, intents=intents)
-    await bot._async_setup_hook()
-    dpytest.configure(bot, members=2)
-    bot._connection.loop = asyncio.get_running_loop()
-    await bot.add_feature_cogs()
-    yield bot
-    await dpytest.empty_queue()
-    bot.executor.shutdown(wait=True)
-
-
 def component_payload(bot, message: dict[str, Any], member: discord.Member, custom_id: str, n: int) -> dict[str, Any]:
     channel = dpytest.get_config().channels[0]
     return {
@@ -253,8 +234,8 @@ async def until(condition) -> None:
 
 
 @pytest.mark.asyncio
-async def test_buttons_through_discord_dispatch(dpy_bot) -> None:
-    bot = dpy_bot
+async def test_buttons_through_discord_dispatch(make_dpy_bot, tmp_path) -> None:
+    bot = await make_dpy_bot(data_dir=tmp_path / "data")
     config = dpytest.get_config()
     owner, stranger = config.members
     cog = bot.get_cog("Quiz")

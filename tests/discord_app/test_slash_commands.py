@@ -1,7 +1,7 @@
 """Slash commands, called through their callbacks with a recording fake Interaction.
 
 dpytest has no slash commands, so each test builds the production (sharded)
-bot with the real engine, adds the cogs and calls
+bot with the real engine (``make_bot`` in conftest), and calls
 ``tree.get_command(name).callback(cog, interaction, ...)``.
 """
 
@@ -15,11 +15,10 @@ from typing import Any
 
 import discord
 import pytest
-import pytest_asyncio
 from discord import app_commands
 
 from bot.answering.engine import Answer, Engine
-from bot.discord_app.client import BasisBot, create_bot
+from bot.discord_app.client import BasisBot
 from bot.errors import StoreError
 from bot.kb.glossary import load as load_glossary
 from bot.kb.retrieval import Retriever
@@ -102,35 +101,6 @@ class StubEngine:
         if self.error:
             raise self.error
         return Answer(answer=f"echo {question}", grounded=False)
-
-
-
-async def _make(settings: Any, engine: Any) -> BasisBot:
-    bot = create_bot(settings, engine=engine, sync_commands=False)
-    assert isinstance(bot, BasisBot) and isinstance(bot, discord.AutoShardedClient)
-    await bot._async_setup_hook()
-    await bot.add_feature_cogs()
-    return bot
-
-
-@pytest_asyncio.fixture
-async def make_bot(built_settings, engine, tmp_path):
-    bots: list[BasisBot] = []
-
-    async def factory(engine_: Any = engine, **overrides: Any) -> BasisBot:
-        values = {
-            "feedback_file": tmp_path / "feedback.jsonl",
-            "rate_user_per_minute": 100,
-            "rate_channel_per_minute": 100,
-            **overrides,
-        }
-        bot = await _make(built_settings.model_copy(update=values), engine_)
-        bots.append(bot)
-        return bot
-
-    yield factory
-    for bot in bots:
-        await bot.close()
 
 
 async def call(bot: BasisBot, name: str, interaction: FakeInteraction, **options: Any) -> FakeInteraction:
