@@ -321,19 +321,16 @@ def _retime(func: Callable[[str], Any], text: str) -> float:
 def families(limit: int) -> list[tuple[Probe, list[ModuleType]]]:
     """Every probe, with the modules it exercises (whose patterns supply the keywords)."""
     from bot import text
-    from bot.answering import engine, extractive, intents
+    from bot.answering import engine, extractive, figures, intents
     from bot.calc import evaluator, router
     from bot.discord_app import rendering
     from bot.kb import tokens
 
-    def route_and_run(message: str) -> None:
-        call = router.route(message)
-        if call is not None:
-            router.run(call)
-
     calc = [router, evaluator, text]
     probes: list[tuple[Probe, list[ModuleType]]] = [
-        (Probe("router", "route()+run()", route_and_run, limit), calc),
+        # plan() and every call it makes: what `calc`, `ask`, chat and Discord all run.
+        (Probe("router", "compute()", router.compute, limit), calc),
+        (Probe("figures", "extract()", figures.extract, limit), [figures, text]),
         (Probe("evaluator", "evaluate()", evaluator.evaluate, evaluator.MAX_LENGTH), [evaluator]),
         (Probe("evaluator", "parse_amount()", evaluator.parse_amount, evaluator.MAX_LENGTH), [evaluator]),
         (Probe("evaluator", "normalise()", evaluator.normalise, limit), [evaluator]),

@@ -19,20 +19,18 @@ from bot.answering import extractive as embedded
 from bot.answering import intents
 from bot.answering.agent import build_chat_model, run_agent, search_tool
 from bot.calc import router as calc_router
-from bot.calc.evaluator import evaluate as calculate
-from bot.calc.leverage import DEFAULT_MOVES, whatif_table, whatif_text
 from bot.calc.tools import get_tools
-from bot.errors import BackendError, CalcError
+from bot.errors import BackendError
 from bot.kb import store
 from bot.kb.embeddings import KNOWN_MODELS
 from bot.kb.glossary import Glossary, Term
 from bot.kb.retrieval import Hit, Retriever, validate_question
 from bot.settings import Settings
-from bot.text import CJK_CHARS, Lang, detect_lang, fold, to_script, to_simplified, warm_up
+from bot.text import Lang, detect_lang, fold, script_neutral, warm_up
 
 QUOTE_CHARS = 120
 #: Passages the embedded answerer reads sentences from (retrieval's own top_k is for display and eval).
-CANDIDATE_PASSAGES = 10
+CANDIDATE_PASSAGES = 24
 
 
 class Source(BaseModel):
@@ -169,10 +167,12 @@ class Engine:
         if intents.wants_live_data(question) or intents.asks_live_value(question):
             return Answer(answer=intents.NO_LIVE_DATA[lang], grounded=False, language=lang)
         if intents.is_greeting(question):
-            return Answer(answer=intents.HELP[lang], grounded=False, language=lang)
+            neutral = lang != "en" and script_neutral(question) and not history
+            return Answer(answer=intents.HELP["neutral" if neutral else lang], grounded=False, language=lang)
 
-        calc_text, calls = self._calculate(question)
-        calc_text = embedded.in_script(calc_text, lang)
+        computed = calc_router.compute(question, lang=lang)  # what `calc` computes, every part of it
+        calls = [ToolCall(name=c.name, input=c.input, output=c.output) for c in computed.calls]
+        calc_text = embedded.in_script(computed.text, lang)
         needs_kb = not calls or intents.wants_knowledge(question)
         if calls and not needs_kb:
             return self._finish(Answer(answer=calc_text, grounded=calls[0].name != "error", tool_calls=calls, language=lang), question)
@@ -198,80 +198,6 @@ class Engine:
         if intents.wants_advice(question):
             result.answer += "\n" + intents.DISCLAIMER[result.language]
         return result
-
-    def _calculate(self, question: str) -> tuple[str, list[ToolCall]]:
-        """What ``calc`` would compute, for every part: several moves give a what-if table,
-        several haircuts one line each, and a bare expression the router misses still runs."""
-        call = calc_router.route(question)
-        table = self._move_table(question, call)
-        if table is not None:
-            return table
-        if call is None:
-            return self._bare_expression(question)
-        calls = [call]
-        if call.tool == "leverage_from_haircut":
-            calls += [
-                calc_router.CalcCall(call.tool, {"haircut": p / 100}, call.chinese)
-                for p in _percents(question)[1:]
-                if p > 0 and abs(p / 100 - call.args["haircut"]) > 1e-12
-            ]
-        elif call.tool == "loss_from_move" and "equity" not in call.args:
-            equity = _probe_equity(question)
-            if equity is not None:
-                calls = [calc_router.CalcCall(call.tool, {**call.args, "equity": equity}, call.chinese)]
-        texts, tool_calls = [], []
-        for number, one in enumerate(calls):
-            try:
-                text = calc_router.run(one).text
-            except CalcError as err:
-                texts.append(str(err))
-                tool_calls.append(ToolCall(name="error", input={"tool": one.tool, **one.args}, output=str(err)))
-                continue
-            texts.append(text if number == 0 else text.splitlines()[0])  # the working is shown once
-            tool_calls.append(ToolCall(name=one.tool, input=one.args, output=text))
-        return "\n\n".join(texts), tool_calls
-
-    def _move_table(self, question: str, call: calc_router.CalcCall | None) -> tuple[str, list[ToolCall]] | None:
-        """Equity and leverage with several price moves (or "what-if table"): the /leverage table."""
-        moves = _moves(question)
-        if len(moves) < 2 and not intents.wants_move_table(question):
-            return None
-        if call is not None and call.tool not in ("loss_from_move", "position_size"):
-            return None
-        args = dict(call.args) if call is not None else {}
-        if "equity" not in args or "leverage" not in args:
-            probed = _probe_position(question)
-            if probed is None:
-                return None
-            args = {**probed, **{k: v for k, v in args.items() if k in ("equity", "leverage")}}
-        if len(moves) < 2:
-            moves = list(DEFAULT_MOVES)
-        chinese = detect_lang(question) != "en"
-        try:
-            rows = whatif_table(args["equity"], args["leverage"], moves)
-        except CalcError as err:
-            return str(err), [ToolCall(name="error", input={"tool": "whatif_table", **args}, output=str(err))]
-        position = args["equity"] * args["leverage"]
-        head = (
-            f"本金 {_fmt(args['equity'])}、{_fmt(args['leverage'])} 倍槓桿,部位 {_fmt(position)};"
-            f"價格每變動 x%,本金約變動 {_fmt(args['leverage'])} × x%:"
-            if chinese
-            else f"Equity {_fmt(args['equity'])} at {_fmt(args['leverage'])}x is a position of {_fmt(position)}; "
-            f"a price move of x% changes equity by about {_fmt(args['leverage'])} × x%:"
-        )
-        text = f"{head}\n```\n{whatif_text(rows, chinese)}\n```"
-        inputs = {"equity": args["equity"], "leverage": args["leverage"], "moves": moves}
-        return text, [ToolCall(name="whatif_table", input=inputs, output=text)]
-
-    def _bare_expression(self, question: str) -> tuple[str, list[ToolCall]]:
-        """Arithmetic the router does not pick up ("5bp of 1.2bn") but `calc` computes."""
-        if len(re.findall(r"\d+(?:\.\d+)?", question)) < 2 or intents.wants_knowledge(question):
-            return "", []
-        try:
-            text = calculate(question).text
-        except CalcError:
-            return "", []
-        return text, [ToolCall(name="calculator", input={"expression": question}, output=text)]
 
     def _ask_embedded(self, question: str, lang: Lang) -> Answer:
         intent = intents.question_intent(question)
@@ -428,61 +354,13 @@ class Engine:
         self.retriever.reload()
 
 
-# ------------------------------------------------------------ calculator help
-
-# Possessive runs and a number that starts only where no digit precedes it: linear on long
-# digit runs (measured by bench/hostile.py: 87 ms -> 0.03 ms on "20" * 500).
-_PERCENT = re.compile(r"([-+−]?+)\s*+(?<![\d.])(\d++(?:\.\d++)?+)\s*+(?:%|percent|pct)", re.IGNORECASE)
-_RANGE = re.compile(
-    r"(?<![\d.])(\d++(?:\.\d++)?+)\s*+%?+\s*+(?:to|至|到|~|-|–)\s*+[-−]?+\s*+(\d++(?:\.\d++)?+)\s*+%",
-    re.IGNORECASE,
-)
-_UP = re.compile(r"\b(?:up|rise|rises|gain|gains)\b|漲|涨|上漲|上涨", re.IGNORECASE)
-
-
-def _percents(question: str) -> list[float]:
-    return [float(m.group(2)) for m in _PERCENT.finditer(question)]
-
-
-def _moves(question: str) -> list[float]:
-    """Price moves in percent, negative for drops (the default): "跌0.5% 1% 2%", "-0.25% to -5%"."""
-    span = _RANGE.search(question)
-    sign = 1.0 if _UP.search(question) and not re.search(r"跌|drop|fall|down|decline|lose|虧|亏", question) else -1.0
-    if span:
-        low, high = sorted((float(span.group(1)), float(span.group(2))))
-        inside = {abs(m) for m in DEFAULT_MOVES if low <= abs(m) <= high}
-        return [sign * m for m in sorted(inside | {low, high})]
-    found = list(dict.fromkeys(_percents(question)))
-    return [sign * m for m in found]
-
-
-def _without_percents(question: str) -> str:
-    return _RANGE.sub(" ", _PERCENT.sub(" ", question))
-
-
-def _probe_position(question: str) -> dict[str, float] | None:
-    """Equity and leverage from the message, read by the router as a position-size question."""
-    chinese = detect_lang(question) != "en"
-    probe = _without_percents(question) + (" 部位多大?" if chinese else " how big is the position?")
-    call = calc_router.route(probe)
-    if call is not None and call.tool == "position_size":
-        return {"equity": call.args["equity"], "leverage": call.args["leverage"]}
-    return None
-
-
-def _probe_equity(question: str) -> float | None:
-    found = _probe_position(question)
-    return found["equity"] if found else None
-
-
 def _lang_in_context(question: str, history: list[tuple[str, str]]) -> Lang:
     """The asker's script; a follow-up in characters both scripts share ("那2025年呢?")
     keeps the script of the previous user turn."""
     lang = detect_lang(question)
     if lang == "en":
         return lang
-    cjk = "".join(re.findall(f"[{CJK_CHARS}]", question))
-    if to_simplified(cjk) == cjk and to_script(cjk, "zh-Hant") == cjk:
+    if script_neutral(question):
         previous = [text for role, text in history if role == "user"]
         if previous and detect_lang(previous[-1]) != "en":
             return detect_lang(previous[-1])
@@ -495,8 +373,3 @@ def _knowledge_part(question: str) -> str:
     wanted = [p for p in parts if intents.wants_knowledge(p) and not re.search(r"\d", p)]
     return wanted[0] if wanted else question
 
-
-def _fmt(value: float) -> str:
-    from bot.calc.evaluator import format_number
-
-    return format_number(value)

@@ -33,7 +33,7 @@ UNKNOWN_IDF = 4.0
 MAX_ANSWER_CHARS = 900
 #: The glossary is the one document in every language ("mul"); its rows answer "what is".
 GLOSSARY_LANG = "mul"
-GLOSSARY_PENALTY = 0.8
+GLOSSARY_PENALTY = 1.5
 
 NOT_FOUND = {
     "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
@@ -97,7 +97,7 @@ _CAUSE = re.compile(
 _SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
 _TRIGGER = re.compile(r"-driven|\bfollowed\b|\btriggered\b|\bsparked\b|隨著|随着|引爆|觸發|触发|起因", re.IGNORECASE)
 _WEAK_CAUSE = re.compile(
-    r"因此|之後|之后|背景下|\btherefore\b|\bsince\b|\bafter\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b", re.IGNORECASE
+    r"因此|背景下|\btherefore\b|\bsince\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b", re.IGNORECASE
 )
 _MULTIPLE = re.compile(r"\d\s*(?:倍|x\b|times\b)", re.IGNORECASE)
 _MONEY = re.compile(r"billion|trillion|兆|億|亿|\$\s?\d|美元", re.IGNORECASE)

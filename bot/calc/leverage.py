@@ -1,6 +1,8 @@
-"""The /leverage what-if in one place: the working, the table of price moves and the chart.
+"""What price moves do to a margined position: the /leverage what-if (working, table of moves,
+chart) and the variation margin a futures move settles in cash.
 
-The Discord cog and the terminal chat both render it from here.  The chart is
+The Discord cog, the terminal chat and the chat calculator (:func:`bot.calc.router.compute`,
+as the ``whatif_table`` and ``variation_margin`` calls) all render it from here.  The chart is
 drawn with matplotlib's object API on the Agg canvas (pyplot keeps global state
 and is not thread-safe), imported inside the function so that nothing else pays
 for importing matplotlib; it runs in a worker thread.  Chart labels are English:
@@ -13,9 +15,10 @@ import io
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from bot.calc import formulas
+from bot.calc import formulas, prices
+from bot.calc import futures as fut
 from bot.calc.evaluator import format_number
-from bot.calc.formulas import margin_call_move, wipeout_move
+from bot.calc.formulas import Working, margin_call_move, wipeout_move
 from bot.errors import CalcError
 from bot.text import Lang, display_width, to_script
 
@@ -87,6 +90,109 @@ def whatif_text(rows: Sequence[WhatIfRow], chinese: bool) -> str:
     return "\n".join(
         "  ".join(" " * (widths[i] - display_width(cell)) + cell for i, cell in enumerate(line)).rstrip() for line in lines
     )
+
+
+def whatif(
+    equity: float, leverage: float, moves: Sequence[float] = DEFAULT_MOVES, *, chinese: bool = False
+) -> Working:
+    """The what-if table as a chat answer: one line on the position, then the table in a code block.
+
+    The chat's answer to "本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少" or "what-if table for 10m at 50x";
+    the value is the position (equity × leverage).
+    """
+    rows = whatif_table(equity, leverage, moves)
+    position = equity * leverage
+    head = (
+        f"本金 {format_number(equity)}、{format_number(leverage)} 倍槓桿,部位 {format_number(position)};"
+        f"價格每變動 x%,本金約變動 {format_number(leverage)} × x%:"
+        if chinese
+        else f"Equity {format_number(equity)} at {format_number(leverage)}x is a position of {format_number(position)}; "
+        f"a price move of x% changes equity by about {format_number(leverage)} × x%:"
+    )
+    return Working(
+        value=formulas.clean(position),
+        summary=f"{head}\n```\n{whatif_text(rows, chinese)}\n```",
+        steps=[],
+        unit="amount",
+    )
+
+
+def _lang(chinese: bool, en: str, zh: str) -> str:
+    return zh if chinese else en
+
+
+def _usd(value: float, chinese: bool = False) -> str:
+    sign = "−" if value < 0 else ""
+    return f"{sign}${format_number(round(abs(formulas.clean(value)), 4), chinese=chinese)}"
+
+
+def variation_margin(
+    move_points: float,
+    contracts: float = 1,
+    contract: str = "TY",
+    side: str | None = None,
+    *,
+    chinese: bool = False,
+) -> Working:
+    """Variation margin of a Treasury futures move: points × $ per point × contracts, settled in cash.
+
+    Futures are marked to market every day: the day's price change times the contract's
+    point value (face ÷ 100: $1,000 for TY, $2,000 for TU) is paid by the losing side and
+    received by the winning one.  ``move_points`` is signed (−1.25 = down 1-08); with no
+    ``side`` both sides are named.  The value is what the side (a long when none is given)
+    receives, negative when it pays.
+    """
+    move = formulas.as_number("Price move", move_points)
+    if not move or abs(move) >= 100:
+        raise CalcError("A futures price move must be non-zero and under 100 points.")
+    count = formulas.as_positive("Contracts", contracts)
+    if count > 1e7:
+        raise CalcError("Contracts must be at most 10,000,000.")
+    spec = fut.contract(contract)
+    held = formulas.side_of(side) if side is not None else None
+    ticks = formulas.clean(move / spec.tick_points)
+    per_contract = formulas.clean(move * spec.point_value)
+    total = formulas.clean(per_contract * count)
+    amount = abs(total)
+    long_pays = move < 0
+    if held is None:
+        en = f"the long {'pays' if long_pays else 'receives'} it and the short {'receives' if long_pays else 'pays'} it"
+        zh = f"多頭{'付出' if long_pays else '收取'}、空頭{'收取' if long_pays else '付出'}"
+        summary = _lang(
+            chinese,
+            f"Variation margin ({format_number(count)} {spec.code}) = {_usd(amount)}: {en}",
+            f"變動保證金({format_number(count)} 口 {spec.code})= {_usd(amount, True)}:{zh}",
+        )
+    else:
+        pays = long_pays if held == "long" else not long_pays
+        summary = _lang(
+            chinese,
+            f"Variation margin ({held} {format_number(count)} {spec.code}) = {_usd(amount)} {'paid' if pays else 'received'}",
+            f"變動保證金({'多頭' if held == 'long' else '空頭'} {format_number(count)} 口 {spec.code})"
+            f"= {'付出' if pays else '收取'} {_usd(amount, True)}",
+        )
+    word = _lang(chinese, "down" if move < 0 else "up", "跌" if move < 0 else "漲")
+    steps = [
+        _lang(
+            chinese,
+            "model: exchange margin, marked to market daily (each day's price change is paid in cash as variation margin)",
+            "模型:交易所保證金,逐日結算(每天的價格變動以現金支付,即變動保證金)",
+        ),
+        _lang(
+            chinese,
+            f"move {word} {format_number(abs(move))} points ({prices.points_in_32nds(abs(move))}) = "
+            f"{format_number(abs(ticks))} ticks of {_usd(spec.tick_value)}",
+            f"價格{word} {format_number(abs(move))} 點({prices.points_in_32nds(abs(move))})= "
+            f"{format_number(abs(ticks))} 跳,每跳 {_usd(spec.tick_value)}",
+        ),
+        _lang(
+            chinese,
+            f"{format_number(abs(move))} × {_usd(spec.point_value)} per point × {format_number(count)} = {_usd(amount)}",
+            f"{format_number(abs(move))} × 每點 {_usd(spec.point_value)} × {format_number(count)} 口 = {_usd(amount)}",
+        ),
+    ]
+    value = total if held != "short" else -total
+    return Working(value=value, summary=summary, steps=steps, unit="amount")
 
 
 def leverage_report(

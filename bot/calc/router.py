@@ -16,29 +16,41 @@ characters, an alternation never lists a word that is two of its other words
 (是多少 = 是 + 多少), and a number starts only where no digit precedes it.
 ``python -m bench.hostile`` checks this; add new patterns the same way.
 Numbers may use e-notation (``1e2x`` is 100x), as in the evaluator.
+
+Every front end computes through one entry point, :func:`compute` (``python -m bot calc``,
+``ask``, the terminal chat, Discord's ``/calc`` and its questions): :func:`plan` turns a
+message into its calls (several haircuts one call each, several moves or "what-if table"
+the what-if table, a loss with the equity read from the message, a bare expression the
+patterns miss), and :func:`compute` runs them into one text and the tool calls behind it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from bot.calc import desk
+from bot.calc import desk, leverage, prices
+from bot.calc import futures as fut
 from bot.calc.evaluator import (
     AMOUNT_PATTERN,
     GuardedPattern,
     check_magnitude,
+    evaluate,
     guarded,
     normalise,
     parse_amount,
 )
 from bot.calc.formulas import FORMULAS, Working
 from bot.errors import CalcError
-from bot.text import has_cjk
+from bot.text import Lang, detect_lang, has_cjk, to_script
 
-__all__ = ["CalcCall", "route", "run"]
+__all__ = ["VARIATION_MARGIN", "WHATIF", "CalcCall", "Computed", "ToolRecord", "compute", "plan", "route", "run"]
+
+#: Calls a plan may hold besides the registered formulas.
+WHATIF = "whatif_table"
+VARIATION_MARGIN = "variation_margin"
 
 MAX_MESSAGE = 1000
 
@@ -73,7 +85,7 @@ _LEVERAGE_RES = (
     _rx(rf"{_NUM_START}(?<!\d,)({_NUM})\s*+(?:x|倍|times)(?![a-z])(?!\s*+[\d(.])"),
     _rx(
         rf"(?:leverage|槓桿|杠杆)(?:\s*+(?:ratio|of|is|=|:|at|為|为|是|率|倍數|倍数))*+\s*+({_NUM})"
-        r"(?![\d.]|\s*+(?:%|[萬万億亿兆]|bp|基))"
+        r"(?![\d.]|\s*+(?:%|[萬万億亿兆]|bp|基|(?:k|mm|mn|m|bn|b|tn|million|billion|thousand|trillion)(?![a-z])))"
     ),
     _rx(rf"{_NUM_START}({_NUM})\s*+(?::|to)\s*+1(?![\d.])"),
 )
@@ -157,12 +169,16 @@ _EXPR_WORDS_RE = _rx(
 )
 _EXPR_CHARS_RE = _rx(r"^[\d\s.,+\-*/^%()$萬万億亿兆千百十基點点倍美元金]++$")
 _HAS_OPERATOR_RE = _rx(
-    r"[\d)%萬万億亿兆千百kmbn.]\s*+(?:\*\*|[+\-*/^])\s*+(?:[-+]\s*+)?[\d(.$a-z]|%\s*+[\d(.$]"
+    r"(?:[\d)%萬万億亿兆千百kmbn.]|bps|bp|基點|基点)\s*+(?:\*\*|[+\-*/^])\s*+(?:[-+]\s*+)?[\d(.$a-z]|%\s*+[\d(.$]"
 )
 _FUNCTION_CALL_RE = _rx(r"(?<![a-z])(?:sqrt|log10|log|ln|exp|abs|round|min|max)\s*+\(")
 _WORD_OPERATORS = tuple(
     (_rx(pattern), operator)
     for pattern, operator in (
+        # "5個基點" is 5基點 and "3个百分点" is 3%; "1.2億的5個基點" is 1.2億 × 5bp
+        (r"(?<=\d)\s*+(?:個|个)\s*+(?=基點|基点|百分點|百分点)", ""),
+        (r"百分點|百分点", "%"),
+        (rf"的\s*+(?={_NUM}\s*+(?:%|基點|基点|bps|bp)(?![a-z]))", " * "),
         (r"(?<![a-z])(?:of|times|multiplied by)(?![a-z])", "*"),
         (r"(?<![a-z])divided by(?![a-z])", "/"),
         (r"(?<![a-z])plus(?![a-z])", "+"),
@@ -401,6 +417,339 @@ def _expression(s: str) -> str | None:
     return body
 
 
+# ------------------------------------------------- desk questions desk.py does not take
+
+_CODES = r"tu|zt|3yr|z3n|fv|zf|ty|zn|tn|twe|us|zb|ub"
+_TENORS = {"2": "TU", "5": "FV", "10": "TY", "30": "US"}
+_VM_KW = _kw(
+    "variation margin", "variation-margin", "mark to market", "mark-to-market", "marked to market",
+    "變動保證金", "变动保证金", "逐日結算", "逐日结算", "逐日盯市", "每日結算", "每日结算",
+)
+#: A price-move word; group 1 English, group 2 Chinese (longer words first).
+_VM_MOVE_RE = _rx(
+    r"(?<![a-z])(fell|falls?+|dropped|drops?+|down|declined|declines?+|lower|lost|rose|rises?+|risen|up|gained|gains?+"
+    r"|higher)(?![a-z])|(下跌了|下跌|跌了|跌|下滑|回落|上漲了|上涨了|上漲|上涨|上升了|上升|漲了|涨了|漲|涨)"
+)
+_VM_UP = frozenset(["rose", "rise", "rises", "risen", "up", "gained", "gain", "gains", "higher"])
+_VM_GAP_RE = _rx(r"(?:\s{0,3}(?:by|of|about|約|约|了)(?![a-z]))?+\s{0,3}")
+#: What follows a move word: 1又8/32 or "1 8/32", 8/32 or "8 32nds", a 32nds quote (1-08), ticks, points.
+_Q_WHOLE_FRACTION_RE = _rx(
+    r"(?<![\d.])(\d{1,3})(?:\s{1,2}|\s{0,2}(?:又|and|&)\s{0,2})(\d{1,2}(?:\.\d{1,3})?+)\s{0,2}/\s{0,2}32(?!\d)(?:nds?)?+"
+)
+_Q_FRACTION_RE = _rx(
+    r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})?+)\s{0,2}(?:/\s{0,2}32(?!\d)(?:nds?)?+|32nds|個32分之一|个32分之一)"
+)
+_Q_32NDS_RE = _rx(prices.PRICE_TOKEN)
+_Q_TICKS_RE = _rx(rf"{_NUM_START}({_NUM})\s{{0,2}}(?:ticks?|跳|檔|档)(?![a-z])")
+_Q_POINTS_RE = _rx(
+    rf"{_NUM_START}({_NUM})(?!\s*+(?:%|percent|pct|bp|基|個|个|[萬万億亿兆]|contracts?|lots?|口|x(?![a-z])|倍))"
+)
+_VM_FROM_TO_RE = _rx(
+    rf"(?:from|從|从)\s{{0,3}}({_NUM})\s{{0,3}}(?:to|->|→|至|到|跌到|跌至|漲到|涨到|升到|降到)\s{{0,3}}({_NUM})"
+)
+_VM_CONTRACTS_RE = _rx(
+    rf"{_NUM_START}(\d{{1,7}}+)(?![\d.])\s{{0,3}}(?:(?<![a-z])(?:{_CODES})\s{{0,2}})?(?:contracts?|lots?|口|張|张|手)(?![a-z])"
+)
+_VM_CODE_RE = _rx(
+    rf"(?<![a-z])({_CODES})(?=\s{{0,2}}(?:contracts?|futures?|lots?|期貨|期货|口|張|张|合約|合约))"
+    rf"|(?:口|張|张)\s{{0,2}}({_CODES})(?![a-z])"
+    r"|(?<!\d)(2|5|10|30)\s{0,1}(?:年期|-year|-yr)"
+)
+#: Settlement prices for an exchange-margin path: "settlements 1741, 1734.70, 1740", "結算價 111-08、111-24".
+_SETTLE_RE = _rx(
+    r"(?<![a-z])(?:daily settlements?|settlement prices?|settlements?|settles?|settled|closes?|closed|closing prices?"
+    r"|(?:fell|falls|dropped|drops|rose|rises|moved|moves) to)(?![a-z])(?:\s{0,3}(?:at|of|are|were|is|on|:|=)(?![a-z]))?+"
+    r"|(?:每日結算價|每日结算价|結算價|结算价|收盤價|收盘价|跌到|跌至|漲到|涨到|升到|降到)"
+    r"(?:\s{0,3}(?:為|为|是|分別為|分别为|分別是|分别是|依次為|依次为|:|=))?+"
+)
+_LIST_NUM_RE = _rx(r"\s{0,3}\$?+(\d++(?:,\d{3}(?!\d))*+(?:\.\d++)?+)(?![\d%])")
+_LIST_SEP_RE = _rx(r"\s{0,3}(?:,\s{0,3}then|,\s{0,3}and|,|、|;|/|and|then|→|->|和|及|然後|然后)(?![a-z])")
+_MAX_SETTLEMENTS = 30
+_CF_LABEL_RE = _rx(r"(?<![a-z])(?:conversion factor|cf)(?![a-z])|轉換因子|转换因子|轉換係數|转换系数")
+_CTD_KW = _kw("cheapest", "ctd", "最便宜")
+#: Accrued interest of one bond now and at delivery: "accrued 0.3679/0.8777", "應計利息 現在0.37、交割時0.88".
+_ACCRUED_PAIR_RE = _rx(
+    r"(?:accrued interest|accrued|應計利息|应计利息|應計|应计)"
+    r"(?:\s{0,3}(?:now|today|at purchase|of|is|=|:|現在|现在|目前|買入時|买入时|為|为|是)(?![a-z]))*+"
+    rf"\s{{0,3}}({_NUM})"
+    r"(?:\s{0,3}(?:now|today|at purchase|現在|现在|買入時|买入时|/|,|、|;|and|then|→|->|to|和|及|at delivery"
+    r"|交割時|交割时)(?![a-z]))++"
+    rf"\s{{0,3}}({_NUM})"
+)
+
+
+def _quantity(s: str, at: int, code: str | None) -> float | None:
+    """The size of a price move written at ``at``, in points: 1又8/32, 8/32, 1-08, 40 ticks, 1.25."""
+    m = _Q_WHOLE_FRACTION_RE.match(s, at)
+    if m:
+        return int(m.group(1)) + float(m.group(2)) / 32
+    m = _Q_FRACTION_RE.match(s, at)
+    if m:
+        return float(m.group(1)) / 32
+    m = _Q_32NDS_RE.match(s, at)
+    if m and int(m.group(2)) <= 31:
+        return prices.parse_32nds(m.group())
+    m = _Q_TICKS_RE.match(s, at)
+    if m:
+        return float(m.group(1)) * fut.contract(code or "TY").tick_points
+    m = _Q_POINTS_RE.match(s, at)
+    return float(m.group(1)) if m else None
+
+
+def _futures_move(s: str, priced: str, code: str | None) -> float | None:
+    """A signed futures price move in points: "from 112-16 to 111-08", "fell 1-08", "跌了1又8/32"."""
+    m = _VM_FROM_TO_RE.search(priced)
+    if m:
+        return float(m.group(2)) - float(m.group(1))
+    for word in _VM_MOVE_RE.finditer(s):
+        gap = _VM_GAP_RE.match(s, word.end())
+        size = _quantity(s, gap.end() if gap else word.end(), code)
+        if size:
+            up = word.group(1) in _VM_UP if word.group(1) else word.group(2)[0] in "上漲涨"
+            return size if up else -size
+    return None
+
+
+def _futures_code(s: str) -> str | None:
+    m = _VM_CODE_RE.search(s)
+    if not m:
+        return None
+    if m.group(3):
+        return _TENORS[m.group(3)]
+    return fut.contract(m.group(1) or m.group(2)).code
+
+
+def _variation_call(s: str, priced: str) -> tuple[str, dict[str, Any]] | None:
+    """Variation margin of a futures move: "10 contracts, futures fell 1-08, variation margin?"."""
+    if not _VM_KW.search(s):
+        return None
+    code = _futures_code(s)
+    move = _futures_move(s, priced, code)
+    if move is None:
+        return None
+    args: dict[str, Any] = {"move_points": move}
+    count = _VM_CONTRACTS_RE.search(s)
+    if count:
+        args["contracts"] = float(count.group(1))
+    if code:
+        args["contract"] = code
+    side = desk.side_words(s)
+    if side:
+        args["side"] = side
+    return VARIATION_MARGIN, args
+
+
+def _settlements(priced: str) -> list[float]:
+    """The settlement prices listed after a label, in order (at most 30)."""
+    label = _SETTLE_RE.search(priced)
+    if not label:
+        return []
+    found: list[float] = []
+    at = label.end()
+    while len(found) < _MAX_SETTLEMENTS:
+        m = _LIST_NUM_RE.match(priced, at)
+        if not m:
+            break
+        found.append(float(m.group(1).replace(",", "")))
+        sep = _LIST_SEP_RE.match(priced, m.end())
+        if not sep:
+            break
+        at = sep.end()
+    return found
+
+
+def _blank(s: str, spans: list[Any]) -> str:
+    """The text with the matched spans turned to spaces (same length, so positions still hold)."""
+    out = list(s)
+    for m in spans:
+        out[m.start() : m.end()] = " " * (m.end() - m.start())
+    return "".join(out)
+
+
+def _desk(s: str) -> tuple[str, dict[str, Any]] | None:
+    """bot/calc/desk.py's call, plus what it does not read: cheapest to deliver by implied repo
+    (a message naming only implied repo, days after a comma, each bond's accrued interest) and
+    the settlement path of an exchange-margin account (variation margin day by day)."""
+    if (_CTD_KW.search(s) or _IRR_KW.search(s)) and len(list(_CF_LABEL_RE.finditer(s))) >= 2:
+        pairs = list(_ACCRUED_PAIR_RE.finditer(s))
+        masked = _blank(s, pairs)
+        found = desk.desk_call(masked if _CTD_KW.search(masked) else masked + " ctd?")
+        if found and found[0] == "cheapest_to_deliver":
+            args = dict(found[1])
+            days = _first(_DAYS_RE, s)
+            if "days" not in args and days:
+                args["days"] = days
+            if pairs:
+                args["accrued_at_purchase"] = [float(m.group(1)) for m in pairs]
+                args["accrued_at_delivery"] = [float(m.group(2)) for m in pairs]
+            return found[0], args
+    found = desk.desk_call(s)
+    if found and found[0] == "futures_margin_call" and "settlements" not in found[1]:
+        priced = desk.with_decimal_prices(s)
+        path = _settlements(priced)
+        if not path and _VM_KW.search(s):
+            move = _futures_move(s, priced, found[1].get("contract"))
+            path = [found[1]["price"] + move] if move is not None else []
+        if path:
+            return found[0], {**found[1], "settlements": path}
+    return found
+
+
+# ------------------------------------------------------------ planning: every part of a message
+
+_PERCENT_MOVE_RE = _rx(rf"{_NUM_START}(\d++(?:\.\d++)?+)\s*+(?:%|percent|pct)")
+_MOVE_RANGE_RE = _rx(
+    r"(?<![\d.])(\d++(?:\.\d++)?+)\s*+%?+\s*+(?:to|至|到|~|-)\s*+-?+\s*+(\d++(?:\.\d++)?+)\s*+%"
+)
+_UP_RE = _rx(r"(?<![a-z])(?:up|rise|rises|gain|gains)(?![a-z])|漲|涨")
+_DOWN_RE = _rx(r"跌|drop|fall|down|decline|lose|虧|亏")
+_WHATIF_RE = _rx(
+    r"(?<![a-z])(?:what[- ]if|table|scenarios?)(?![a-z])"
+    r"|情況表|情况表|表格|試算表|试算表|各虧|各亏|各賠|各赔|分別|分别|各剩|情境"
+)
+_NUMBER_RUN_RE = _rx(r"(?<![\d.])\d++(?:\.\d++)?+")
+
+
+def _percents(s: str) -> list[float]:
+    return [float(m.group(1)) for m in _PERCENT_MOVE_RE.finditer(s)]
+
+
+def _moves(s: str) -> list[float]:
+    """Price moves in percent, negative for drops (the default): "跌0.5% 1% 2%", "-0.25% to -5%"."""
+    span = _MOVE_RANGE_RE.search(s)
+    sign = 1.0 if _UP_RE.search(s) and not _DOWN_RE.search(s) else -1.0
+    if span:
+        low, high = sorted((float(span.group(1)), float(span.group(2))))
+        inside = {abs(m) for m in leverage.DEFAULT_MOVES if low <= abs(m) <= high}
+        return [sign * m for m in sorted(inside | {low, high})]
+    return [sign * m for m in dict.fromkeys(_percents(s))]
+
+
+def _probe_position(text: str, s: str) -> dict[str, float] | None:
+    """Equity and leverage from the message, read as a position-size question."""
+    bare = _MOVE_RANGE_RE.sub(" ", _PERCENT_RE.sub(" ", s))
+    probe = bare + (" 部位多大?" if detect_lang(text) != "en" else " how big is the position?")
+    call = route(probe)
+    if call is not None and call.tool == "position_size":
+        return {"equity": call.args["equity"], "leverage": call.args["leverage"]}
+    return None
+
+
+def _whatif(text: str, s: str, call: CalcCall | None) -> CalcCall | None:
+    """Equity and leverage with several price moves (or "what-if table"): the /leverage table."""
+    moves = _moves(s)
+    if len(moves) < 2 and not _WHATIF_RE.search(s):
+        return None
+    if call is not None and call.tool not in ("loss_from_move", "position_size"):
+        return None
+    args = dict(call.args) if call is not None else {}
+    if "equity" not in args or "leverage" not in args:
+        probed = _probe_position(text, s)
+        if probed is None:
+            return None
+        args = {**probed, **{k: v for k, v in args.items() if k in ("equity", "leverage")}}
+    if len(moves) < 2:
+        moves = list(leverage.DEFAULT_MOVES)
+    inputs = {"equity": args["equity"], "leverage": args["leverage"], "moves": moves}
+    return CalcCall(WHATIF, inputs, detect_lang(text) != "en")
+
+
+def _bare_expression(text: str, s: str) -> CalcCall | None:
+    """Arithmetic the patterns do not pick up but the evaluator computes, as `calc` would."""
+    if len(list(_NUMBER_RUN_RE.finditer(s))) < 2:
+        return None
+    try:
+        evaluate(text)
+    except CalcError:
+        return None
+    return CalcCall("calculator", {"expression": text.strip()}, has_cjk(text))
+
+
+def plan(text: str) -> list[CalcCall]:
+    """Every calculation a chat message asks for, in order; [] when it asks for none.
+
+    Several moves ("跌0.5% 1% 2%", "-0.25% to -5%") or "what-if table" give one what-if
+    call; several haircuts one call each ("2% ... and 4%?"); a loss from a move gets the
+    equity the message names; a bare expression the patterns miss still runs.
+    """
+    if not text or len(text) > MAX_MESSAGE:
+        return []
+    call = route(text)
+    s = normalise(text)
+    table = _whatif(text, s, call)
+    if table is not None:
+        return [table]
+    if call is None:
+        bare = _bare_expression(text, s)
+        return [bare] if bare is not None else []
+    if call.tool == "leverage_from_haircut":
+        more = [
+            CalcCall(call.tool, {"haircut": p / 100}, call.chinese)
+            for p in _percents(s)[1:]
+            if p > 0 and abs(p / 100 - call.args["haircut"]) > 1e-12
+        ]
+        return [call, *more]
+    if call.tool == "loss_from_move" and "equity" not in call.args:
+        probed = _probe_position(text, s)
+        if probed is not None:
+            return [CalcCall(call.tool, {**call.args, "equity": probed["equity"]}, call.chinese)]
+    return [call]
+
+
+@dataclass(frozen=True)
+class ToolRecord:
+    """One call as the answer reports it: the tool (``error`` when it failed), its input and output."""
+
+    name: str
+    input: dict[str, Any]
+    output: str
+
+
+class Computed(NamedTuple):
+    """What a message computes: the text to show and the calls behind it ([] when nothing)."""
+
+    text: str
+    calls: list[ToolRecord]
+
+    @property
+    def ok(self) -> bool:
+        return any(call.name != "error" for call in self.calls)
+
+
+def compute(text: str, *, strict: bool = False, lang: Lang | None = None) -> Computed:
+    """Run a message's plan: the one calculator entry point for ``calc``, ``ask``, chat and Discord.
+
+    The first call shows its working, later ones their summary line; a call that fails is
+    its one-line error (tool ``error``).  ``strict`` (``calc``, ``/calc``) treats a message
+    with no plan as an expression, and raises :class:`CalcError` when nothing computed.
+    The text is in ``lang`` (default: the message's script).
+    """
+    calls = plan(text)
+    if not calls:
+        if not strict:
+            return Computed("", [])
+        calls = [CalcCall("calculator", {"expression": text}, has_cjk(text))]
+    texts: list[str] = []
+    records: list[ToolRecord] = []
+    for number, call in enumerate(calls):
+        try:
+            out = run(call).text
+        except CalcError as err:
+            if strict and len(calls) == 1:
+                raise
+            texts.append(str(err))
+            records.append(ToolRecord("error", {"tool": call.tool, **call.args}, str(err)))
+            continue
+        texts.append(out if number == 0 else out.splitlines()[0])  # the working is shown once
+        records.append(ToolRecord(call.tool, dict(call.args), out))
+    result = Computed("\n\n".join(texts), records)
+    if strict and not result.ok:
+        raise CalcError(texts[0])
+    if (lang or detect_lang(text)) == "zh-Hans":
+        result = Computed(to_script(result.text, "zh-Hans"), records)
+    return result
+
+
 # --------------------------------------------------------------------- API
 
 
@@ -416,12 +765,17 @@ def route(text: str) -> CalcCall | None:
     chinese = has_cjk(text)
     # Treasury-desk questions first (32nds, CF, CTD, accrued, hedges, exchange margin; bot/calc/desk.py):
     # "tick value of TY?" needs no digit.
-    desk_found = desk.desk_call(s)
-    if desk_found:
+    desk_found = _desk(s)
+    priced = desk.with_decimal_prices(s) if _DIGIT_RE.search(s) else s  # "futures 93-08" is 93.25
+    # Variation margin of a move before the desk's other readings ("TY down 40 ticks" is not a
+    # question about the tick), after its exchange-margin account (which shows the daily path).
+    variation = _variation_call(s, priced) if _VM_KW.search(s) else None
+    if desk_found and (variation is None or desk_found[0] == "futures_margin_call"):
         return CalcCall(desk_found[0], desk_found[1], chinese)
+    if variation:
+        return CalcCall(variation[0], variation[1], chinese)
     if not _DIGIT_RE.search(s):
         return None
-    priced = desk.with_decimal_prices(s)  # "futures 93-08" is 93.25 where prices are talked about
     found = _finance_call(priced) or _basis_call(priced)
     if found:
         tool, args = found
@@ -434,7 +788,7 @@ def route(text: str) -> CalcCall | None:
 
 def run(call: CalcCall) -> Working:
     """Execute a routed call; the working is in Traditional Chinese when ``call.chinese``."""
-    func = FORMULAS.get(call.tool)
+    func = FORMULAS.get(call.tool) or _PLANNED.get(call.tool)
     if func is None:
         raise CalcError(f"Unknown calculator tool: {call.tool}")
     for value in call.args.values():
@@ -444,3 +798,10 @@ def run(call: CalcCall) -> Working:
         return func(**call.args, chinese=call.chinese)
     except TypeError:
         raise CalcError(f"Wrong arguments for {call.tool}.") from None
+
+
+#: What :func:`run` calls besides the registered formulas (shown in chat, not offered to the LLM agent).
+_PLANNED: dict[str, Callable[..., Working]] = {
+    WHATIF: leverage.whatif,
+    VARIATION_MARGIN: leverage.variation_margin,
+}

@@ -18,11 +18,10 @@ import click
 
 from bot.answering import quiz as quizzes
 from bot.answering.engine import Engine
-from bot.calc.evaluator import evaluate as calculate
-from bot.calc.prices import price_note
+from bot.calc.router import compute
 from bot.cli import evaluate as scoring
 from bot.cli import quiz as terminal_quiz
-from bot.errors import CalcError, run_command
+from bot.errors import run_command
 from bot.kb.retrieval import Hit, Mode, Retriever
 from bot.settings import get_settings
 
@@ -102,15 +101,9 @@ def evaluate(file: Path, k: int, as_json: bool, answers: bool, mode: Mode) -> No
 @cli.command()
 @click.argument("expression")
 def calc(expression: str) -> None:
-    """Safe calculator (萬/億, k/m/bn, %, bp, 32nds); exits 2 with one line on bad input."""
-    note = price_note(expression)  # "101-16" is arithmetic, and also a desk's 101.5
-    try:
-        text = calculate(expression).text
-    except CalcError:
-        if note is None:
-            raise
-        text = None
-    click.echo("\n".join(line for line in (text, note) if line))
+    """Safe calculator and every chat calculation (萬/億, k/m/bn, %, bp, 32nds, what-if tables,
+    desk formulas): what `ask` computes for the same message; exits 2 with one line on bad input."""
+    click.echo(compute(expression, strict=True).text)
 
 
 @cli.command("quiz")

@@ -60,3 +60,12 @@ def test_engine_follow_ups_answer_the_right_topic(engine):
 def test_a_shared_character_follow_up_keeps_the_askers_script(engine):
     answer = engine.ask("那2025年呢?", turns("2020年3月美债市场发生了什么?"))
     assert answer.language == "zh-Hans"
+
+
+def test_a_greeting_in_shared_characters_gets_the_help_both_scripts_read(engine):
+    from bot.answering import intents
+
+    assert engine.ask("你好啊").answer == intents.HELP["neutral"]
+    assert engine.ask("你好,什麼是基差交易").answer != intents.HELP["neutral"]
+    # after a Simplified turn, the script is known
+    assert engine.ask("你好啊", turns("什么是基差交易?")).answer == intents.HELP["zh-Hans"]

@@ -211,3 +211,69 @@ def test_chinese_questions_get_chinese_sentences(engine):
     for line in answer.answer.splitlines():
         if not line.startswith(">") and len(re.findall(r"[A-Za-z]{2,}", line)) >= 5:
             assert re.search(r"[\u4e00-\u9fff]{6}", line)
+
+
+# ------------------------------------------- one calculator: every front end computes the same
+
+_SAME_EVERYWHERE = [
+    "本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少",
+    "折扣率2%最多几倍杠杆?要是涨到4%呢?",
+    "20x leverage 10m equity, lose how much on a 3% drop",
+    "1.2亿的5个基点是多少",
+    "5m usd * 20",
+    "10 contracts, futures fell 1-08, variation margin?",
+    "期貨跌了1又8/32,10口的變動保證金是多少",
+    "1/0",
+]
+
+
+@pytest.mark.parametrize("question", _SAME_EVERYWHERE)
+def test_ask_answers_with_what_compute_computes(engine, question):
+    """`ask`, the terminal chat and Discord questions (Engine.ask) and `calc` / `/calc` (compute) agree."""
+    from bot.answering.extractive import in_script
+    from bot.calc.router import compute
+
+    answer = engine.ask(question)
+    computed = compute(question, lang=answer.language)
+    assert answer.answer == in_script(computed.text, answer.language)
+    assert [(c.name, c.input) for c in answer.tool_calls] == [(c.name, c.input) for c in computed.calls]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool", "figures"),
+    [
+        # learner eval L-120: 120,000,000 × 5 × 0.0001 = 60,000
+        ("1.2亿的5个基点是多少", "calculator", ["60,000", "6万"]),
+        ("1.2億的5個基點是多少", "calculator", ["60,000", "6萬"]),
+        ("5 bp of 120m", "calculator", ["60,000"]),
+        # learner eval L-195: 10,000,000 × 20 × 3% = 6,000,000
+        ("20x leverage 10m equity, lose how much on a 3% drop", "loss_from_move", ["6,000,000"]),
+        ("20倍槓桿 本金1000萬,跌3%虧多少", "loss_from_move", ["6,000,000"]),
+        ("20倍杠杆 本金1000万,跌3%亏多少", "loss_from_move", ["6,000,000", "600万"]),
+        # variation margin: 1-08 = 1.25 points × $1,000 a TY point × 10 contracts = $12,500
+        ("10 contracts, futures fell 1-08, variation margin?", "variation_margin", ["$12,500", "pays"]),
+        ("期貨跌了1又8/32,10口的變動保證金是多少", "variation_margin", ["$12,500", "多頭付出"]),
+        ("期货跌了1又8/32,10口的变动保证金是多少", "variation_margin", ["$12,500", "多头付出"]),
+    ],
+)
+def test_new_calculator_routes_reach_chat(engine, question, tool, figures):
+    answer = engine.ask(question)
+    assert answer.tool_calls[0].name == tool and answer.grounded and answer.sources == []
+    for figure in figures:
+        assert figure in answer.answer
+
+
+def test_ctd_by_implied_repo_reaches_chat(engine):
+    """Hull (11th ed.) sec. 6.2 bonds with 90 days: bond 2's implied repo by hand,
+    (93.25 × 1.5188 ÷ 143.5 − 1) × 360 ÷ 90."""
+    answer = engine.ask(
+        "which bond has the highest implied repo? futures 93-08, 90 days; 99.50 cf 1.0382, 143.50 cf 1.5188, 119.75 cf 1.2615"
+    )
+    assert answer.tool_calls[0].name == "cheapest_to_deliver"
+    assert f"highest implied repo: Bond 2 ({(93.25 * 1.5188 / 143.5 - 1) * 360 / 90 * 100:.4f}%)" in answer.answer
+
+
+def test_a_variation_margin_question_can_also_ask_what_it_is(engine):
+    answer = engine.ask("什麼是變動保證金?10口期貨跌了1又8/32要付多少?")
+    assert [c.name for c in answer.tool_calls][:2] == ["variation_margin", "search_knowledge_base"]
+    assert "$12,500" in answer.answer and answer.sources

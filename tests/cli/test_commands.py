@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from bot.calc.router import compute
+from bot.cli import cli
 from bot.settings import ROOT
 from tests.conftest import CORPUS, cli_env
 
@@ -61,3 +66,30 @@ def test_calc_does_not_import_torch_or_chroma() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "1,024" in out.stdout
+
+
+# ---------------------------------------------- `calc` computes what chat computes
+
+
+@pytest.mark.parametrize(
+    ("expression", "figures"),
+    [
+        ("1000萬*50", ["500,000,000"]),
+        ("101-16", ["= 85", "as a 32nds price: 101.5"]),  # 101 − 16, and 101 16/32 on a desk
+        # the what-if table: 10,000,000 × 50 × 0.5% / 1% / 2%
+        ("本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少", ["-2,500,000", "-5,000,000", "-10,000,000", "剩餘本金"]),
+        ("1.2亿的5个基点是多少", ["60,000", "6万"]),  # 120,000,000 × 0.0005
+        ("20x leverage 10m equity, lose how much on a 3% drop", ["6,000,000"]),
+        ("10 contracts, futures fell 1-08, variation margin?", ["$12,500"]),  # 1.25 × $1,000 × 10
+        ("期貨跌了1又8/32,10口的變動保證金是多少", ["$12,500"]),
+        ("期货跌了1又8/32,10口的变动保证金是多少", ["$12,500", "变动保证金"]),
+        ("which bond has the highest implied repo? futures 93-08, 90 days; 99.50 cf 1.0382, 143.50 cf 1.5188",
+         [f"{(93.25 * 1.5188 / 143.5 - 1) * 360 / 90 * 100:.4f}%"]),
+    ],
+)
+def test_calc_prints_what_chat_computes(expression: str, figures: list[str]) -> None:
+    out = CliRunner().invoke(cli, ["calc", expression])
+    assert out.exit_code == 0, out.output
+    assert out.output.rstrip("\n") == compute(expression, strict=True).text
+    for figure in figures:
+        assert figure in out.output

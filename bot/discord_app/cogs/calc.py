@@ -14,8 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.calc.evaluator import evaluate, parse_amount
+from bot.calc.evaluator import parse_amount
 from bot.calc.leverage import render_leverage
+from bot.calc.router import compute
 from bot.discord_app import rendering as messages
 from bot.discord_app.helpers import can_embed, gate, locale_lang
 from bot.discord_app.rendering import NO_PINGS
@@ -36,9 +37,11 @@ class Calc(commands.Cog):
     @gate(limited=True)
     async def calc(self, interaction: discord.Interaction, expression: app_commands.Range[str, 1, 200]) -> None:
         await interaction.response.defer(thinking=True)
-        result = await self.bot.queued(evaluate, expression)
-        shown = discord.utils.escape_markdown(" ".join(expression.split()))
-        text = messages.truncate(messages.defuse(f"{shown} = **{result.text}**"), messages.CONTENT_LIMIT)
+        result = await self.bot.queued(compute, expression, strict=True)  # what chat computes
+        first, _, working = result.text.partition("\n")
+        shown, equals, value = first.rpartition(" = ")  # "1000萬*50 = 500,000,000(5億)": the value in bold
+        head = f"{discord.utils.escape_markdown(shown)} = **{value}**" if equals else discord.utils.escape_markdown(first)
+        text = messages.truncate(messages.defuse("\n".join(filter(None, (head, working)))), messages.CONTENT_LIMIT)
         await interaction.followup.send(text, allowed_mentions=NO_PINGS)
 
     @app_commands.command(
