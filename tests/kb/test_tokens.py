@@ -29,3 +29,30 @@ def test_english_helpers_match_tokenize():
     assert words == ["stop-loss", "limits", "funds"]
     assert stem_words(words) == tokenize("the stop-loss limits of funds")
     assert stem_words([]) == []
+
+
+def test_a_question_and_a_passage_cut_a_term_the_same_way():
+    # the BM25 match needs the question's word among the passage's tokens, in either script
+    question = set(tokenize("美聯儲縮表要到哪天才停"))
+    passage = set(tokenize("美联储自2022年6月开始缩表，资产负债表逐月缩小。"))
+    assert {"美联储", "缩表"} <= question & passage
+
+
+def test_fingerprint_changes_with_the_rules_and_the_libraries(monkeypatch):
+    from bot.kb import tokens
+
+    first = tokens.fingerprint()
+    assert first == tokens.fingerprint() and len(first) == 12
+    try:
+        tokens.fingerprint.cache_clear()
+        monkeypatch.setattr(tokens, "RULES_VERSION", tokens.RULES_VERSION + 1)
+        assert tokens.fingerprint() != first
+        monkeypatch.undo()
+        tokens.fingerprint.cache_clear()
+        real = tokens.metadata.version
+        monkeypatch.setattr(tokens.metadata, "version", lambda name: "0.0" if name == "jieba" else real(name))
+        assert tokens.fingerprint() != first
+    finally:
+        monkeypatch.undo()
+        tokens.fingerprint.cache_clear()
+    assert tokens.fingerprint() == first
