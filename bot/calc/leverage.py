@@ -18,7 +18,7 @@ from typing import NamedTuple
 from bot.calc import formulas, prices
 from bot.calc import futures as fut
 from bot.calc.evaluator import format_number
-from bot.calc.formulas import Working, margin_call_move, wipeout_move
+from bot.calc.formulas import Working, formula, margin_call_move, wipeout_move
 from bot.errors import CalcError
 from bot.text import Lang, display_width, to_script
 
@@ -92,13 +92,19 @@ def whatif_text(rows: Sequence[WhatIfRow], chinese: bool) -> str:
     )
 
 
+@formula
 def whatif(
     equity: float, leverage: float, moves: Sequence[float] = DEFAULT_MOVES, *, chinese: bool = False
 ) -> Working:
-    """The what-if table as a chat answer: one line on the position, then the table in a code block.
+    """What-if table: profit or loss, equity left and margin call for several price moves of a levered position.
 
     The chat's answer to "本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少" or "what-if table for 10m at 50x";
     the value is the position (equity × leverage).
+
+    Args:
+        equity: The trader's own money (本金), e.g. 10000000.
+        leverage: Position ÷ equity, e.g. 50 for 50x.
+        moves: Price moves in percent, negative for drops, e.g. [-0.5, -1, -2].
     """
     rows = whatif_table(equity, leverage, moves)
     position = equity * leverage
@@ -126,6 +132,7 @@ def _usd(value: float, chinese: bool = False) -> str:
     return f"{sign}${format_number(round(abs(formulas.clean(value)), 4), chinese=chinese)}"
 
 
+@formula
 def variation_margin(
     move_points: float,
     contracts: float = 1,
@@ -134,13 +141,18 @@ def variation_margin(
     *,
     chinese: bool = False,
 ) -> Working:
-    """Variation margin of a Treasury futures move: points × $ per point × contracts, settled in cash.
+    """Variation margin of a Treasury futures price move: points × $ per point × contracts, settled in cash.
 
     Futures are marked to market every day: the day's price change times the contract's
     point value (face ÷ 100: $1,000 for TY, $2,000 for TU) is paid by the losing side and
-    received by the winning one.  ``move_points`` is signed (−1.25 = down 1-08); with no
-    ``side`` both sides are named.  The value is what the side (a long when none is given)
-    receives, negative when it pays.
+    received by the winning one.  With no ``side`` both sides are named.  The value is what
+    the side (a long when none is given) receives, negative when it pays.
+
+    Args:
+        move_points: The futures price change in points, signed: -1.25 for down 1-08 (1 and 8/32).
+        contracts: Number of contracts.
+        contract: Contract code: TU, FV, TY, TN, US, UB (TY, the 10-year note, by default).
+        side: "long" or "short", or omitted for both.
     """
     move = formulas.as_number("Price move", move_points)
     if not move or abs(move) >= 100:

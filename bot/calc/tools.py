@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from bot.calc import leverage  # noqa: F401  (registers the what-if and variation-margin formulas)
 from bot.calc.formulas import FORMULAS, Working
 from bot.errors import CalcError
 

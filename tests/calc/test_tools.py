@@ -126,3 +126,13 @@ def test_desk_tools_take_32nds_and_lists() -> None:
         )
         == "Give one conversion factor per bond."
     )
+
+
+def test_chat_only_calculations_are_tools_too() -> None:
+    """What the router answers in chat (what-if tables, variation margin), the LLM agent can call."""
+    tools = {tool.name: tool for tool in get_tools()}
+    table = tools["whatif"].invoke({"equity": 10_000_000, "leverage": 50, "moves": [-0.5, -1, -2]})
+    assert "-5,000,000" in table and "500,000,000" in table
+    # CME: a 10-year note point is $1,000, so down 1-08 (1.25 points) on 10 contracts is $12,500
+    margin = tools["variation_margin"].invoke({"move_points": -1.25, "contracts": 10})
+    assert "$12,500" in margin
