@@ -929,19 +929,28 @@ def cheapest_to_deliver(
             line += _lang(chinese, f", implied repo {_pct(irr)}", f",隱含回購利率 {_pct(irr)}")
         steps.append(line)
         rows.append((basis, label, irr))
-    best = min(rows, key=lambda row: row[0])
+    lowest = min(rows, key=lambda row: row[0])
+    best = lowest
     summary = _lang(
         chinese,
         f"Cheapest to deliver: {best[1]} (basis {_n(round(best[0], 4))})",
         f"最便宜可交割債券:{best[1]}(基差 {_n(round(best[0], 4))})",
     )
     if days is not None:
-        by_repo = max(rows, key=lambda row: row[2])
+        # With days (and carry) the implied repo decides: the bond whose delivery earns most.
+        best = max(rows, key=lambda row: row[2])
+        summary = _lang(
+            chinese,
+            f"Cheapest to deliver: {best[1]} (highest implied repo {_pct(best[2])}, basis {_n(round(best[0], 4))})",
+            f"最便宜可交割債券:{best[1]}(隱含回購利率最高 {_pct(best[2])},基差 {_n(round(best[0], 4))})",
+        )
         steps.append(
             _lang(
                 chinese,
-                f"highest implied repo: {by_repo[1]} ({_pct(by_repo[2])})",
-                f"隱含回購利率最高:{by_repo[1]}({_pct(by_repo[2])})",
+                f"highest implied repo: {best[1]} ({_pct(best[2])})"
+                + (f"; lowest basis: {lowest[1]}, but carry makes it dearer" if lowest is not best else ""),
+                f"隱含回購利率最高:{best[1]}({_pct(best[2])})"
+                + (f";基差最低的是{lowest[1]},但計入持有收益後較貴" if lowest is not best else ""),
             )
         )
     return Working(value=best[0], summary=summary, steps=steps, unit="points")

@@ -284,3 +284,19 @@ def _root():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2]
+
+
+def test_with_days_the_highest_implied_repo_is_cheapest_even_against_the_lowest_basis() -> None:
+    """Hull, Options, Futures and Other Derivatives, ch. 6: with carry, the CTD is the bond with
+    the highest implied repo rate.  Hand-made numbers: bond B's higher basis is paid back by the
+    accrued interest it earns before delivery (IRR (99.9 + 2 − 101)/101 × 360/90 ≈ 3.56%)."""
+    from bot.calc import formulas
+
+    plain = formulas.cheapest_to_deliver(99.9, [100, 101], [1.0, 1.0], names=["A", "B"])
+    assert plain.summary.startswith("Cheapest to deliver: A")
+    carried = formulas.cheapest_to_deliver(
+        99.9, [100, 101], [1.0, 1.0], names=["A", "B"], days=90, accrued_at_purchase=[0, 0], accrued_at_delivery=[0, 2]
+    )
+    assert carried.summary.startswith("Cheapest to deliver: B")
+    assert "lowest basis: A" in carried.text
+    assert abs(carried.value - 1.1) < 1e-9
