@@ -34,6 +34,9 @@ MAX_ANSWER_CHARS = 900
 #: The glossary is the one document in every language ("mul"); its rows answer "what is".
 GLOSSARY_LANG = "mul"
 GLOSSARY_PENALTY = 1.5
+#: A sentence in the asker's language is preferred among about equally good ones, not over a
+#: better answer in the other language (that one is shown as a marked quote with glosses).
+SAME_LANGUAGE_BONUS = 1.0
 
 NOT_FOUND = {
     "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
@@ -91,13 +94,13 @@ _AMOUNT = re.compile(
 _CAUSE = re.compile(
     r"因為|因为|由於|由于|因而|導致|导致|所以|造成|迫使|被迫|引發|引发|才能|才穩定|才稳定|為了|为了|不得不|無法|无法|穩定市場|稳定市场|連鎖反應|连锁反应"
     r"|\bbecause\b|\bso\b|\bforced?\b|\bled to\b|\bcause[sd]?\b|\bdue to\b|\bas a result\b|\bexplain"
-    r"|\bcould no longer\b|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b|\bwhen regulators\b",
+    r"|\bcould no longer\b|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b",
     re.IGNORECASE,
 )
 _SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
 _TRIGGER = re.compile(r"-driven|\bfollowed\b|\btriggered\b|\bsparked\b|隨著|随着|引爆|觸發|触发|起因", re.IGNORECASE)
 _WEAK_CAUSE = re.compile(
-    r"因此|背景下|\btherefore\b|\bsince\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b", re.IGNORECASE
+    r"因此|背景下|\btherefore\b|\bsince\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b|\bwhen regulators\b", re.IGNORECASE
 )
 _MULTIPLE = re.compile(r"\d\s*(?:倍|x\b|times\b)", re.IGNORECASE)
 _MONEY = re.compile(r"billion|trillion|兆|億|亿|\$\s?\d|美元", re.IGNORECASE)
@@ -121,7 +124,7 @@ _CONTRAST = re.compile(r"\bwhile\b|\bwhereas\b|\bbut\b|\bthan\b|而|則|则|相�
 _ITEM_LABEL = re.compile(r"^\s*+[・•]?\s*+[^，。,:：\s]{2,16}[:：]")
 _STATE = re.compile(
     r"\bnot\b|\bno\b|\bnever\b|\bvacated\b|\bin force\b|\bin place\b|\bdid not\b|\bexist|\bdropped\b|\bremains?\b"
-    r"|尚未|不是|沒有|没有|撤銷|撤销|不再|失效|生效|仍在|仍然|已於|已于|已經|已经|並未|并未",
+    r"|尚未|不是|沒有|没有|撤銷|撤销|不再|失效|生效|仍在|仍然|已於|已于|已經|已经|並未|并未|不存在|設立|设立|成立",
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^\s*(?:・|•|-|\*|\d+[.、)]|[一二三四五六][、.]|first\b|second\b|third\b|fourth\b|then\b)", re.IGNORECASE)
@@ -301,7 +304,7 @@ def select_quotes(
             covered = sum(weight(t) for t in _shared(own, tokens)) / own_mass if own_mass else 0.0
             score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
             if sentence_lang(sentence) == asked:
-                score += 1.0
+                score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms)
             if bonus > 0 and asked == "en" and sentence_lang(sentence) == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
