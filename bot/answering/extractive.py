@@ -16,6 +16,7 @@ of its key terms from the glossary.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Callable
@@ -67,6 +68,7 @@ class Quote:
     index: int = 0
 
 
+@lru_cache(maxsize=16384)
 def sentence_lang(sentence: str) -> str:
     """"zh" or "en": English sentences with Chinese glosses in brackets stay English."""
     return "zh" if cjk_ratio(sentence) > 0.3 else "en"
@@ -165,12 +167,24 @@ def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
 def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
     """Tokens in both, letting English stems meet their longer forms (comply ~ compliance)."""
     shared = wanted & tokens
-    for word in wanted - shared:
-        if len(word) >= 5 and word.isascii() and any(
-            len(t) >= 5 and t.isascii() and (t.startswith(word) or word.startswith(t)) for t in tokens
-        ):
-            shared.add(word)
+    rest = [w for w in wanted - shared if len(w) >= 5 and w.isascii()]
+    if rest:
+        longer = _long_english(tokens)
+        for word in rest:
+            # a token of 5+ letters that starts the word, or the word starts a token
+            if any(word[:n] in tokens for n in range(5, len(word))):
+                shared.add(word)
+                continue
+            at = bisect.bisect_left(longer, word)
+            if at < len(longer) and longer[at].startswith(word):
+                shared.add(word)
     return shared
+
+
+@lru_cache(maxsize=16384)
+def _long_english(tokens: frozenset[str]) -> tuple[str, ...]:
+    """A sentence's English tokens of 5+ letters, sorted for prefix search."""
+    return tuple(sorted(t for t in tokens if len(t) >= 5 and t.isascii()))
 
 
 def is_meta(sentence: str) -> bool:
