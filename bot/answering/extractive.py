@@ -38,6 +38,9 @@ GLOSSARY_PENALTY = 1.5
 #: A sentence in the asker's language is preferred among about equally good ones, not over a
 #: better answer in the other language (that one is shown as a marked quote with glosses).
 SAME_LANGUAGE_BONUS = 1.0
+#: Weight of the question's share in a passage's heading, and of a "how" answer's next step.
+SECTION_WEIGHT = 0.3
+STEP_BONUS = 0.4
 
 NOT_FOUND = {
     "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
@@ -181,6 +184,11 @@ def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
     return shared
 
 
+@lru_cache(maxsize=4096)
+def _heading_tokens(section: str) -> frozenset[str]:
+    return frozenset(tokenize(section.split(" > ")[-1])) if section else frozenset()
+
+
 @lru_cache(maxsize=16384)
 def _long_english(tokens: frozenset[str]) -> tuple[str, ...]:
     """A sentence's English tokens of 5+ letters, sorted for prefix search."""
@@ -305,6 +313,12 @@ def select_quotes(
         return idf(token) or UNKNOWN_IDF
 
     own_mass = sum(idf(t) for t in own)
+    # A heading that says what the question asks ("Why the basis trade makes money") vouches
+    # for the sentences under it: the idf share of the question's words the last heading holds.
+    heading = {
+        hit.section: sum(weight(t) for t in _shared(own, _heading_tokens(hit.section))) / own_mass
+        for hit in hits if own_mass
+    }
     scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
         for index, (sentence, tokens) in enumerate(_sentences(hit.text)):
@@ -317,6 +331,7 @@ def select_quotes(
                 continue
             covered = sum(weight(t) for t in _shared(own, tokens)) / own_mass if own_mass else 0.0
             score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
+            score += SECTION_WEIGHT * heading.get(hit.section, 0.0)
             if sentence_lang(sentence) == asked:
                 score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms)
@@ -387,6 +402,12 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
     limit, ratio = _LIMITS.get(intent, _LIMITS["other"])
     budget = _BUDGET.get(intent, _DEFAULT_BUDGET)
     best = scored[0][0].score
+    if intent == "how":
+        # A mechanism is told step by step in one passage: after the best sentence, the other
+        # sentences of its passage come before equally scored ones from elsewhere.
+        first = scored[0][0].hit.chunk_id
+        rest = sorted(scored[1:], key=lambda p: -(p[0].score + (STEP_BONUS if p[0].hit.chunk_id == first else 0.0)))
+        scored = [scored[0], *rest]
     chosen: list[tuple[Quote, frozenset[str]]] = []
     for quote, tokens in scored:
         if len(chosen) == limit or quote.score < ratio * best:

@@ -155,3 +155,41 @@ def test_a_comparison_of_sizes_gives_each_sides_figure():
     assert "400" in text and "1 trillion" in text
     generic = ex.select_quotes("2020 vs 2025, what was different?", hits, GLOSSARY, "en", idf)
     assert "pandemic-driven" in " ".join(q.sentence for q in generic)
+
+
+def test_a_how_answer_tells_the_steps_of_one_passage():
+    # corpus/en-basis-trade-explainer.md: the steps are one passage; the other passage only shares words
+    steps = Hit(rank=1, score=1.0, text=(
+        "The cash-futures basis trade pairs a US Treasury security with the Treasury futures contract that "
+        "references it. A basis trader buys the cash Treasury bond and, at the same time, sells the matching "
+        "Treasury futures contract. The basis trader finances the cash bond in the repo market, pledging the "
+        "bond as collateral for a cash loan."), title="doc", source="src", lang="en", chunk_id="steps",
+        section="doc > What the basis trade is")
+    cousin = Hit(rank=2, score=1.0, text="The basis trade profits from the gap between two financing rates. "
+                 "The swap-spread trade is a close cousin of the cash-futures basis trade.", title="doc",
+                 source="src", lang="en", chunk_id="other", section="doc > The swap-spread cousin")
+    quotes = ex.select_quotes("how does the basis trade work?", [steps, cousin], GLOSSARY, "en", idf)
+    assert all(q.hit.chunk_id == "steps" for q in quotes)
+    assert any("repo" in q.sentence for q in quotes)
+
+
+def test_a_heading_that_names_the_question_vouches_for_its_sentences():
+    money = Hit(rank=1, score=1.0, text="The basis trade earns the implied repo rate minus the actual repo rate.",
+                title="doc", source="src", lang="en", chunk_id="m", section="doc > Why the basis trade makes money")
+    other = Hit(rank=1, score=1.0, text="The basis trade is common among large hedge funds.", title="doc",
+                source="src", lang="en", chunk_id="o", section="doc > Who trades it")
+    quotes = ex.select_quotes("how does the basis trade make money", [other, money], GLOSSARY, "en", idf)
+    assert quotes[0].hit.chunk_id == "m"
+
+
+def test_after_the_best_step_its_own_passage_comes_first():
+    def quote(chunk: str, sentence: str, score: float):
+        return ex.Quote(hit(sentence, chunk=chunk), sentence, score), frozenset(sentence.lower().split())
+
+    scored = [
+        quote("a", "A basis trader buys the cash bond and sells the futures.", 3.0),
+        quote("b", "The swap-spread trade is a close cousin of the basis trade.", 2.8),
+        quote("a", "The trader finances the cash bond in the repo market.", 2.6),
+    ]
+    assert [q.hit.chunk_id for q in ex._pick(scored, "how")][:2] == ["a", "a"]
+    assert [q.hit.chunk_id for q in ex._pick(scored, "other")][:2] == ["a", "b"]
