@@ -22,7 +22,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +39,9 @@ _NOT_A_TRANSLATION = re.compile(
 #: English glosses longer than this (in content tokens) are descriptions, not translations.
 MAX_GLOSS_TOKENS = 3
 _LEADING = re.compile(r"^(to be |to |a |an |the )")
+#: English phrases whose segmented headwords a :class:`Dictionary` keeps ("rate" glosses
+#: hundreds of headwords; segmenting them again for every question was most of a translation).
+HEADWORD_CACHE = 4096
 
 
 #: One query term for BM25: its weight, the alternatives (each a tuple of BM25 tokens) of
@@ -52,6 +55,20 @@ class Dictionary:
 
     zh_to_en: dict[str, tuple[tuple[str, ...], ...]]
     en_to_zh: dict[tuple[str, ...], tuple[str, ...]]
+    #: ``chinese(phrase)`` as BM25 token tuples, memoised per phrase (bounded, thread-safe).
+    _segmented: Callable[[tuple[str, ...]], frozenset[tuple[str, ...]]] = field(
+        init=False, repr=False, compare=False
+    )
+    #: ``english(word)`` memoised per word (it folds the word each time).
+    _senses: Callable[[str], tuple[tuple[str, ...], ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_segmented", lru_cache(maxsize=HEADWORD_CACHE)(self._segment))
+        object.__setattr__(self, "_senses", lru_cache(maxsize=HEADWORD_CACHE)(self.english))
+
+    def _segment(self, phrase: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+        """The headwords glossed with ``phrase``, each as the BM25 tokens of a question."""
+        return frozenset(a for a in (tuple(tokenize(h)) for h in self.chinese(phrase)) if a)
 
     def english(self, word: str) -> tuple[tuple[str, ...], ...]:
         """English senses of a Chinese word (any script), as stemmed token tuples."""
@@ -77,19 +94,17 @@ class Dictionary:
             for start in range(len(english) - n + 1):
                 if any(taken[start : start + n]):
                     continue
-                heads = self.chinese(tuple(english[start : start + n]))
-                alternatives = {tuple(tokenize(h)) for h in heads}
-                alternatives = {a for a in alternatives if a and all(known(t) for t in a)}
+                phrase = tuple(english[start : start + n])
+                alternatives = {a for a in self._segmented(phrase) if all(map(known, a))}
                 if alternatives:
                     taken[start : start + n] = [True] * n
-                    source = tuple(english[start : start + n])
-                    groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), source))
+                    groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), phrase))
         chinese = [t for t in dict.fromkeys(tokens) if len(t) > 1 and not t.isascii()]
         translated: list[str] = []
         for word in sorted(chinese, key=len, reverse=True):
             if any(word in longer for longer in translated):
                 continue
-            alternatives = {s for s in self.english(word) if all(known(t) for t in s)}
+            alternatives = {s for s in self._senses(word) if all(map(known, s))}
             if alternatives:
                 translated.append(word)
                 groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), (word,)))

@@ -16,8 +16,9 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -27,13 +28,15 @@ from bot.kb import store
 from bot.kb.dictionary import Dictionary, Group
 from bot.kb.dictionary import load as load_dictionary
 from bot.kb.embeddings import encode, load_model
-from bot.kb.glossary import GLOSSARY_DOC, Glossary
+from bot.kb.glossary import GLOSSARY_DOC, Glossary, Term
 from bot.kb.glossary import load as load_glossary
 from bot.kb.tokens import tokenize
 from bot.settings import Settings
 from bot.text import fold
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,13 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 #: How often a search compares the index pointer with the snapshot it serves (seconds).
 POINTER_CHECK_S = 5.0
+#: Questions whose BM25 query a snapshot keeps for :meth:`Retriever.bridged_tokens`, which the
+#: engine calls right after searching the same question.  Small on purpose: it serves that second
+#: look (and the few searches one answer makes), not repeated questions.
+QUERY_CACHE = 64
+#: Memory a snapshot may spend on dense per-token BM25 columns (4 bytes a chunk each), so a big
+#: corpus keeps fewer of them rather than more memory.
+COLUMN_CACHE_BYTES = 32 * 2**20
 
 
 @dataclass
@@ -81,6 +91,16 @@ class Index:
     #: The store client it was read through, and when the pointer was last compared (monotonic s).
     client: Any = None
     checked: list[float] = field(default_factory=lambda: [time.monotonic()])
+    #: Per-snapshot memos: they die with the snapshot, so a reload never serves stale scores.
+    queries: QueryCache = field(init=False, repr=False, compare=False)
+    #: ``token -> its BM25 column or None`` (see :func:`_columns`), and the idf of a token seen once.
+    column: Callable[[str], np.ndarray | None] = field(init=False, repr=False, compare=False)
+    rarest: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "queries", QueryCache(QUERY_CACHE))
+        object.__setattr__(self, "column", _columns(self.bm25, len(self.ids)))
+        object.__setattr__(self, "rarest", max(self.idf.values(), default=1.0))
 
     @classmethod
     def open(cls, settings: Settings) -> Index:
@@ -164,9 +184,17 @@ class Retriever:
 
     def bridged_tokens(self, question: str) -> set[str]:
         """The other-language BM25 tokens the question was translated to (glossary and
-        CC-CEDICT), for an answerer that scores sentences of either language by overlap."""
-        index = self.index
-        query = self._query_terms(index, question, self.glossary.expand(question))
+        CC-CEDICT), for an answerer that scores sentences of either language by overlap.
+        Free right after :meth:`search` of the same question on the same snapshot: the query
+        it built is kept (see :class:`QueryCache`).
+        """
+        index, glossary, dictionary = self.index, self.glossary, self.dictionary
+        text = (question or "").strip()  # as search() sees it; the tokens do not change
+        state = _query_state(glossary, dictionary)
+        query = index.queries.get(text, state)
+        if query is None:
+            query = self._build_query(index, glossary, dictionary, text)
+            index.queries.put(text, state, query)
         return {t for _, alternatives, source in query for a in alternatives if a != source for t in a}
 
     @property
@@ -176,11 +204,12 @@ class Retriever:
     def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         question = validate_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
-        index = self.index
-        expansion = self.glossary.expand(question)
+        index, glossary, dictionary = self.index, self.glossary, self.dictionary
         # Both rankers run in every mode: the question-level gate reads them together.
         dense = self._dense(index, question)
-        query = self._query_terms(index, question, expansion)
+        # Always built afresh (the cache only spares bridged_tokens the second build).
+        query = self._build_query(index, glossary, dictionary, question)
+        index.queries.put(question, _query_state(glossary, dictionary), query)
         lexical = self._lexical(index, query)
         if not self._on_topic(index, query, dense, lexical):
             return []
@@ -193,18 +222,14 @@ class Retriever:
     def _query_terms(self, index: Index, question: str, expansion: list[str]) -> list[Group]:
         """The question as BM25 groups: its own tokens, the glossary's other-language forms,
         then CC-CEDICT translations of what the glossary did not cover (the glossary wins)."""
-        own = tokenize(question)
-        groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
-        # glossary forms stand for the question's words they translate
-        covered = tuple(t for term in self.glossary.matches(question) for f in term.all_forms for t in tokenize(f))
-        groups += [(1.0, ((t,),), covered) for t in tokenize(" ".join(expansion))]
-        if TRANSLATE:
-            rest = fold(question)
-            for term in self.glossary.matches(question):
-                for form in sorted(term.all_forms, key=len, reverse=True):
-                    rest = rest.replace(fold(form), " ")
-            groups += self.dictionary.bridge(rest, lambda t: t in index.idf, TRANSLATION_WEIGHT)
-        return groups
+        return _query_terms(index, self.glossary, self.dictionary, question, expansion)
+
+    @staticmethod
+    def _build_query(index: Index, glossary: Glossary, dictionary: Dictionary, question: str) -> list[Group]:
+        """:meth:`_query_terms` for one consistent (snapshot, glossary, dictionary), the glossary
+        matched once for both uses (``expand`` matches it on its own)."""
+        terms = glossary.matches(question)
+        return _query_terms(index, glossary, dictionary, question, glossary.expand(question), terms)
 
     def _on_topic(self, index: Index, query: list[Group], dense: dict[int, float], lexical: dict[int, float]) -> bool:
         """The question-level gate: is anything in the corpus about this question?
@@ -270,12 +295,20 @@ class Retriever:
         """BM25 of a structured query: each group adds its weight times its best alternative."""
         if index.bm25 is None or not query:
             return {}
+        # Scores are >= 0, so a token no chunk holds (None) adds nothing to a sum or a max and
+        # is skipped: the same float32 operations on the same columns, in the same order.
+        column = index.column
         scores = np.zeros(len(index.ids), dtype=np.float32)
         for weight, alternatives, _ in query:
             best = None
             for alternative in alternatives:
-                vector = sum((_token_scores(index, t) for t in alternative), np.zeros(len(index.ids), np.float32))
-                best = vector if best is None else np.maximum(best, vector)
+                vector = None
+                for token in alternative:
+                    got = column(token)
+                    if got is not None:
+                        vector = got if vector is None else vector + got
+                if vector is not None:
+                    best = vector if best is None else np.maximum(best, vector)
             if best is not None:
                 scores += weight * best
         n = min(self.settings.candidates, len(scores))
@@ -365,16 +398,110 @@ GATE = (8.734, 1.086, 4.115, -7.009)
 # stays >= 13/14 and few in-scope questions are lost.
 
 
-def _token_scores(index: Index, token: str) -> np.ndarray:
-    """One token's BM25 contribution to every chunk, read from bm25s's sparse score matrix."""
-    out = np.zeros(len(index.ids), dtype=np.float32)
-    tid = index.bm25.vocab_dict.get(token)
-    matrix = index.bm25.scores
-    if tid is None or tid + 1 >= len(matrix["indptr"]):
+def _columns(bm25: Any, n: int) -> Callable[[str], np.ndarray | None]:
+    """A snapshot's memo of dense BM25 columns, read from bm25s's sparse score matrix:
+    ``token -> its score in every chunk`` (read-only), or None for a token no chunk holds.
+    Bounded by :data:`COLUMN_CACHE_BYTES`; thread-safe (``lru_cache``)."""
+
+    @lru_cache(maxsize=max(64, COLUMN_CACHE_BYTES // (4 * max(1, n))))
+    def column(token: str) -> np.ndarray | None:
+        tid = bm25.vocab_dict.get(token) if bm25 is not None else None
+        if tid is None:
+            return None
+        matrix = bm25.scores
+        if tid + 1 >= len(matrix["indptr"]):
+            return None
+        start, end = matrix["indptr"][tid], matrix["indptr"][tid + 1]
+        if start == end:
+            return None
+        out = np.zeros(n, dtype=np.float32)
+        out[matrix["indices"][start:end]] = matrix["data"][start:end]
+        out.flags.writeable = False
         return out
-    start, end = matrix["indptr"][tid], matrix["indptr"][tid + 1]
-    out[matrix["indices"][start:end]] = matrix["data"][start:end]
-    return out
+
+    return column
+
+
+def _query_terms(
+    index: Index,
+    glossary: Glossary,
+    dictionary: Dictionary,
+    question: str,
+    expansion: list[str],
+    terms: list[Term] | None = None,
+) -> list[Group]:
+    """See :meth:`Retriever._query_terms`; ``terms`` are ``glossary.matches(question)`` if known."""
+    own = tokenize(question)
+    groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
+    if terms is None:
+        terms = glossary.matches(question)
+    # glossary forms stand for the question's words they translate
+    covered = tuple(t for term in terms for f in term.all_forms for t in _tokens(f))
+    groups += [(1.0, ((t,),), covered) for t in _tokens(" ".join(expansion))]
+    if TRANSLATE:
+        rest = fold(question)
+        for term in terms:
+            for form in _folded_forms(term):
+                rest = rest.replace(form, " ")
+        groups += dictionary.bridge(rest, index.idf.__contains__, TRANSLATION_WEIGHT)
+    return groups
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    """:func:`tokenize` of a glossary form or expansion, which recur from question to question."""
+    return tuple(tokenize(text))
+
+
+@lru_cache(maxsize=4096)
+def _folded_forms(term: Term) -> tuple[str, ...]:
+    """A term's forms folded, longest first: the order the question's mentions are blanked in."""
+    return tuple(fold(form) for form in sorted(term.all_forms, key=len, reverse=True))
+
+
+def _query_state(glossary: Glossary, dictionary: Dictionary) -> tuple[Any, ...]:
+    """What a query depends on besides the snapshot and the question."""
+    return (glossary, dictionary, TRANSLATE, TRANSLATION_WEIGHT)
+
+
+class QueryCache:
+    """The last few questions' BM25 queries on one snapshot, so the engine's second look at the
+    question it just searched (:meth:`Retriever.bridged_tokens`) costs nothing.
+
+    Held by the :class:`Index` it was built on, so a reload (a new snapshot) starts empty; an
+    entry also names the glossary, dictionary and translation switches it was built with and is
+    only served while they are the same objects.  Bounded (least recently used goes first) and
+    thread-safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[tuple[Any, ...], tuple[Group, ...]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, question: str, state: tuple[Any, ...]) -> list[Group] | None:
+        """The query built for ``question`` under ``state``, or None."""
+        with self._lock:
+            entry = self._entries.get(question)
+            if entry is None or not _same_state(entry[0], state):
+                return None
+            self._entries.move_to_end(question)
+            return list(entry[1])
+
+    def put(self, question: str, state: tuple[Any, ...], query: list[Group]) -> None:
+        with self._lock:
+            self._entries[question] = (state, tuple(query))
+            self._entries.move_to_end(question)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _same_state(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Same glossary and dictionary objects (identity: a reload builds new ones), same switches."""
+    return a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
 
 
 def gate_features(
@@ -389,7 +516,7 @@ def gate_features(
     either language: directly, through the glossary, or through a dictionary translation.
     Words the corpus has never seen weigh as much as its rarest word ("pizza", "台積電").
     """
-    rarest = max(index.idf.values(), default=1.0)
+    rarest = index.rarest
     own = [g[2][0] for g in query if len(g[1]) == 1 and g[1][0] == g[2]]
     bridged = {t for g in query if g[1][0] != g[2] for t in g[2]}
     total = covered = 0.0

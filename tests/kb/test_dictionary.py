@@ -96,3 +96,33 @@ def test_the_parse_is_cached_on_disk_and_a_damaged_cache_is_redone(tmp_path) -> 
     dictionary.load.cache_clear()
     assert dictionary.load(tmp_path).english("基差") == first.english("基差")
     dictionary.load.cache_clear()
+
+
+def _unmemoised_bridge_alternatives(d, phrase, known):
+    """What bridge offers for an English phrase, segmenting the headwords afresh."""
+    from bot.kb.tokens import tokenize
+
+    return {a for a in (tuple(tokenize(h)) for h in d.chinese(phrase)) if a and all(known(t) for t in a)}
+
+
+def test_memoised_translation_equals_a_fresh_one_and_is_bounded(monkeypatch):
+    monkeypatch.setattr(dictionary, "HEADWORD_CACHE", 2)
+    full = dictionary.load()
+    d = dictionary.Dictionary(zh_to_en=full.zh_to_en, en_to_zh=full.en_to_zh)  # memos sized now
+    known = {"止损", "拍卖", "上限", "利率", "率", "速率", "hedg", "fund"}.__contains__
+    text = "some funds hit their stop-loss limits at the auction; the rate rose. 對沖基金"
+    first = d.bridge(text, known)
+    assert d._segmented.cache_info().currsize <= 2 and d._senses.cache_info().currsize <= 2
+    assert d.bridge(text, known) == first  # served partly from the memo, partly afresh
+    for phrase in (("stop-loss",), ("auction",), ("rate",)):
+        expected = _unmemoised_bridge_alternatives(d, phrase, known)
+        offered = {a for _, alts, source in first if source == phrase for a in alts}
+        assert offered == expected
+    assert {a for _, alts, _ in first for a in alts} >= {("止损",), ("拍卖",), ("hedg", "fund")}
+
+
+def test_each_dictionary_keeps_its_own_memo():
+    a = parse(SAMPLE)
+    b = parse(SAMPLE.replace("/to auction/auction sale/", "/to sell off/"))
+    known = {"拍卖"}.__contains__
+    assert a.bridge("the auction", known) and not b.bridge("the auction", known)

@@ -193,3 +193,201 @@ def test_bridged_tokens_name_the_translations(bilingual):
     bridged = bilingual.bridged_tokens("which funds hit their stop-loss limits?")
     assert "止损" in bridged
     assert "stop-loss" not in bridged  # the question's own words are not translations
+
+
+# -- the caches: the same answers, bounded, never stale ------------------------
+CACHE_QUESTIONS = [
+    "什麼是基差交易?",
+    "what is the basis trade?",
+    "How much leverage do hedge funds use in the basis trade?",
+    "美联储2020年3月是怎么稳定国债市场的?",
+    "What did Bessent say about the sell-off?",
+    "repo haircut leverage",
+    "对冲基金的杠杆有多高?",
+    "why did hedge funds get into the basis trade after the financial crisis?",
+    "best pizza recipe with mozzarella?",
+]
+
+
+def _reference_lexical(index, query, candidates):
+    """BM25 of a structured query the way it read before the column cache: a dense vector per
+    token from bm25s's sparse matrix, zeros for unknown tokens, summed and maxed in float32."""
+    import numpy as np
+
+    matrix = index.bm25.scores
+
+    def column(token):
+        out = np.zeros(len(index.ids), dtype=np.float32)
+        tid = index.bm25.vocab_dict.get(token)
+        if tid is None or tid + 1 >= len(matrix["indptr"]):
+            return out
+        start, end = matrix["indptr"][tid], matrix["indptr"][tid + 1]
+        out[matrix["indices"][start:end]] = matrix["data"][start:end]
+        return out
+
+    scores = np.zeros(len(index.ids), dtype=np.float32)
+    for weight, alternatives, _ in query:
+        best = None
+        for alternative in alternatives:
+            vector = sum((column(t) for t in alternative), np.zeros(len(index.ids), np.float32))
+            best = vector if best is None else np.maximum(best, vector)
+        if best is not None:
+            scores += weight * best
+    n = min(candidates, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+def _clear_memos(retriever):
+    from bot.kb import retrieval
+
+    retrieval._tokens.cache_clear()
+    retrieval._folded_forms.cache_clear()
+    retriever.dictionary._segmented.cache_clear()
+    retriever.dictionary._senses.cache_clear()
+    retriever.index.column.cache_clear()
+
+
+def _signature(hits):
+    return [(h.chunk_id, h.score, h.dense, h.bm25) for h in hits]
+
+
+def test_cached_columns_score_exactly_as_the_sparse_matrix(retriever):
+    index = retriever.index
+    shapes = set()
+    for question in CACHE_QUESTIONS:
+        query = retriever._query_terms(index, question, retriever.glossary.expand(question))
+        shapes |= {(len(alternatives) > 1, max(map(len, alternatives)) > 1) for _, alternatives, _ in query}
+        expected = _reference_lexical(index, query, retriever.settings.candidates)
+        assert expected
+        assert retriever._lexical(index, query) == expected  # warm columns
+        index.column.cache_clear()
+        assert retriever._lexical(index, query) == expected  # cold columns
+    # groups with several alternatives (max) and alternatives of several tokens (sum) both ran
+    assert any(several for several, _ in shapes) and any(long for _, long in shapes)
+
+
+def test_warm_and_cold_memos_give_identical_results(retriever):
+    for mode in ("hybrid", "dense", "bm25"):
+        _clear_memos(retriever)
+        cold = [_signature(retriever.search(q, 10, mode=mode)) for q in CACHE_QUESTIONS]
+        warm = [_signature(retriever.search(q, 10, mode=mode)) for q in CACHE_QUESTIONS]
+        assert cold == warm
+    assert any(cold)  # the questions do find something
+
+
+def test_bridged_tokens_after_a_search_equal_a_fresh_build_and_cost_no_second_build(retriever, monkeypatch):
+    from bot.kb.retrieval import Retriever
+
+    question = "How much leverage do hedge funds use in the basis trade?"
+    retriever.search(question, 5)
+    builds = []
+    real = Retriever._build_query
+    monkeypatch.setattr(Retriever, "_build_query", staticmethod(lambda *a: builds.append(a) or real(*a)))
+    cached = retriever.bridged_tokens(question)
+    assert builds == []  # served from the query the search built
+    index = retriever.index
+    fresh = real(index, retriever.glossary, retriever.dictionary, question)
+    assert cached == {t for _, alts, source in fresh for a in alts if a != source for t in a}
+    assert cached  # the glossary and the dictionary translate this question
+    retriever.bridged_tokens("a question nobody searched: what is a repo haircut?")
+    assert len(builds) == 1
+
+
+def test_the_query_cache_is_bounded_and_least_recently_used_goes_first():
+    from bot.kb.retrieval import QueryCache
+
+    cache = QueryCache(3)
+    state = (object(), object(), True, 1.0)
+    for n in range(5):
+        cache.put(f"q{n}", state, [(1.0, ((f"t{n}",),), (f"t{n}",))])
+    assert len(cache) == 3
+    assert cache.get("q0", state) is None and cache.get("q1", state) is None
+    assert cache.get("q2", state) == [(1.0, (("t2",),), ("t2",))]
+    cache.put("q5", state, [])  # q3 is now the least recently used, not q2
+    assert cache.get("q3", state) is None and cache.get("q2", state) is not None
+    # another glossary or dictionary object, or another switch, is another query
+    assert cache.get("q2", (object(), state[1], True, 1.0)) is None
+    assert cache.get("q2", (state[0], state[1], False, 1.0)) is None
+
+
+def test_the_column_cache_is_bounded(retriever, monkeypatch):
+    from bot.kb import retrieval
+
+    monkeypatch.setattr(retrieval, "COLUMN_CACHE_BYTES", 1)  # the floor: 64 columns
+    index = retriever.index
+    column = retrieval._columns(index.bm25, len(index.ids))
+    tokens = list(index.idf)[:200]
+    assert len(tokens) == 200
+    for token in tokens:
+        assert column(token) is not None
+    info = column.cache_info()
+    assert info.maxsize == 64 and info.currsize == 64
+    assert column("no-such-token-xyz") is None
+    assert not column(tokens[0]).flags.writeable  # a cached column cannot be changed by a caller
+
+
+def test_a_swapped_glossary_or_switch_is_not_served_a_stale_query(retriever, monkeypatch):
+    from bot.kb import retrieval
+    from bot.kb.glossary import Glossary
+
+    question = "what is the basis trade?"
+    retriever.search(question, 5)
+    with_glossary = retriever.bridged_tokens(question)
+    monkeypatch.setattr(retriever, "glossary", Glossary([]))
+    without = retriever.bridged_tokens(question)
+    assert without != with_glossary
+    fresh = retriever._build_query(retriever.index, retriever.glossary, retriever.dictionary, question)
+    assert without == {t for _, alts, source in fresh for a in alts if a != source for t in a}
+    monkeypatch.setattr(retrieval, "TRANSLATE", False)
+    assert retriever.bridged_tokens(question) == set()  # no glossary, no dictionary: nothing bridged
+
+
+def test_a_reload_does_not_serve_stale_queries_or_scores(bilingual, model):
+    from bot.kb.glossary import load
+    from bot.kb.retrieval import Retriever
+    from ingest.pipeline import run
+
+    question = "why did the price of gold rise?"
+    before = bilingual.search(question, 5, mode="bm25")
+    assert "黄金" not in bilingual.bridged_tokens(question)  # no Chinese passage names gold yet
+    settings = bilingual.settings
+    (settings.corpus_dir / "zh-gold.md").write_text(ZH_GOLD, encoding="utf-8")
+    run(settings, model_factory=lambda: model)
+    bilingual.reload()
+    assert "黄金" in bilingual.bridged_tokens(question)
+    after = bilingual.search(question, 5, mode="bm25")
+    fresh_retriever = Retriever(settings, model, load(settings.corpus_dir), bilingual.dictionary)
+    fresh = fresh_retriever.search(question, 5, mode="bm25")
+    assert _signature(after) == _signature(fresh)
+    assert _signature(after) != _signature(before)
+    assert any("黃金" in h.text for h in after)
+
+
+ZH_GOLD = """---
+title: "金價"
+lang: zh-Hant
+source: "test"
+date: 2025-07-02
+license: CC-BY-4.0
+---
+
+# 金價
+
+黃金價格創下新高，各國央行持續買進黃金。
+"""
+
+
+def test_concurrent_searches_agree_with_serial_ones(retriever):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _clear_memos(retriever)
+    serial = {q: (_signature(retriever.search(q, 10)), retriever.bridged_tokens(q)) for q in CACHE_QUESTIONS}
+    _clear_memos(retriever)
+
+    def one(question):
+        return question, (_signature(retriever.search(question, 10)), retriever.bridged_tokens(question))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, CACHE_QUESTIONS * 4))
+    assert all(serial[q] == got for q, got in results)
