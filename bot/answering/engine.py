@@ -262,7 +262,8 @@ class Engine:
                 if line.startswith(wanted):
                     m = index.metas[i]
                     return Hit(rank=1, score=0.0, text=line, title=m.get("title", ""), source=m.get("source", ""),
-                               lang=m.get("lang", ""), chunk_id=index.ids[i], section=m.get("section", ""))
+                               lang=m.get("lang", ""), chunk_id=index.ids[i], section=m.get("section", ""),
+                               date=str(m.get("date", "")))
         return None
 
     def _following(self, hit: Hit, count: int = 4) -> list[Hit]:

@@ -66,12 +66,15 @@ class Hit:
     section: str
     dense: float = 0.0
     bm25: float = 0.0
+    #: The document's date from its front matter ("2025-04"): facts said "now" are as of it.
+    date: str = ""
 
     def public(self) -> dict[str, Any]:
         """The fields `search --json` promises."""
         data = asdict(self)
         data.pop("dense")
         data.pop("bm25")
+        data.pop("date")
         data["score"] = round(self.score, 6)
         return data
 
@@ -341,6 +344,7 @@ class Retriever:
                     lang=meta.get("lang", ""),
                     chunk_id=index.ids[i],
                     section=meta.get("section", ""),
+                    date=str(meta.get("date", "")),
                     dense=dense.get(i, 0.0),
                     bm25=lexical.get(i, 0.0),
                 )

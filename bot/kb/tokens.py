@@ -18,10 +18,10 @@ from bot.text import CJK_CHARS, fold, has_cjk
 _ALL_CJK = re.compile(f"[{CJK_CHARS}]+")
 _WORD = re.compile(rf"[a-z][a-z0-9\-']*|\d+(?:\.\d+)?|[{CJK_CHARS}]+")
 _STOP_EN = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "with", "do", "does", "did", "these", "those", "their", "there", "they", "i", "me", "my", "you", "your", "we", "can", "could", "would", "should", "will", "about", "into", "than", "then", "its"]
-    # contractions learners type for the question words above ("whats the cheapest to deliver")
-    + ["whats", "what's", "hows", "how's", "whos", "who's", "whys", "why's", "wheres", "where's", "dont", "don't",
-       "doesnt", "doesn't", "didnt", "didn't", "isnt", "isn't", "wat"]
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "with", "do", "does", "did", "these", "those", "their", "there", "they", "i", "me", "my", "you", "your", "we", "can", "could", "would", "should", "will", "about", "into", "than", "then", "its",
+     # contractions learners type for the question words above ("whats the cheapest to deliver")
+     "whats", "what's", "hows", "how's", "whos", "who's", "whys", "why's", "wheres", "where's", "dont", "don't",
+     "doesnt", "doesn't", "didnt", "didn't", "isnt", "isn't", "wat"]
 )
 _STOP_ZH = frozenset(["的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对", "吗", "呢", "吧", "啊", "什么", "怎么", "如何", "为什么", "多少", "哪些", "这", "那", "这些", "那些", "一个", "有", "会"])
 

@@ -277,3 +277,10 @@ def test_a_variation_margin_question_can_also_ask_what_it_is(engine):
     answer = engine.ask("什麼是變動保證金?10口期貨跌了1又8/32要付多少?")
     assert [c.name for c in answer.tool_calls][:2] == ["variation_margin", "search_knowledge_base"]
     assert "$12,500" in answer.answer and answer.sources
+
+
+def test_a_fact_said_now_carries_its_documents_date(engine):
+    # the seed article (dated 2025-04) says 「目前估計市場上仍有超過1兆美元的基差交易部位」
+    answer = engine.ask("目前基差交易的規模有多大?")
+    assert "1兆" in answer.answer.replace(" ", "")
+    assert "截至 2025 年 4 月" in answer.answer
