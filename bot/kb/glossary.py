@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bot.text import fold
@@ -99,12 +100,18 @@ class Glossary:
         # Longest forms first so "implied repo rate" wins over "repo".
         forms = [(fold(form), term) for term in terms for form in term.all_forms if len(form) > 1]
         self._forms = sorted(forms, key=lambda item: -len(item[0]))
+        # One answer asks about the same question and sentences many times (retrieval, the
+        # answerer, composition): matching is a scan of every form, so it is remembered.
+        self._matched = lru_cache(maxsize=8192)(self._scan)
 
     def __len__(self) -> int:
         return len(self.terms)
 
     def matches(self, text: str) -> list[Term]:
         """Terms mentioned in the text, any script, longest match first, no overlaps."""
+        return list(self._matched(text))
+
+    def _scan(self, text: str) -> tuple[Term, ...]:
         folded = fold(text)
         found: list[Term] = []
         taken = [False] * len(folded)
@@ -123,7 +130,7 @@ class Glossary:
                     if term not in found:
                         found.append(term)
                 start = folded.find(form, start + 1)
-        return found
+        return tuple(found)
 
     def expand(self, text: str) -> list[str]:
         """The other-language forms of every term the text mentions."""
