@@ -350,9 +350,10 @@ def families(limit: int) -> list[tuple[Probe, list[ModuleType]]]:
         if callable(getattr(extractive, name, None)):
             probes.append((Probe("extractive", f"{name}()", getattr(extractive, name), limit), kb_modules))
     bonus = getattr(extractive, "_bonus", None)
+    bonus = getattr(bonus, "__wrapped__", bonus)  # the work, not the cache
     for intent in getattr(intents, "INTENTS", ()) if bonus is not None else ():
         probes.append(
-            (Probe("extractive", f"_bonus({intent})", lambda s, i=intent: bonus(i, s, ["basis"]), limit), kb_modules)
+            (Probe("extractive", f"_bonus({intent})", lambda s, i=intent: bonus(i, s, ("basis",)), limit), kb_modules)
         )
     if bonus is None:
         for name in ("_DATE", "_AMOUNT"):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.answering import figures, intents
 from bot.kb.glossary import Glossary, readable_row
@@ -218,7 +219,30 @@ def _defines(sentence: str, forms: list[str]) -> bool:
     return False
 
 
-def _bonus(intent: str, sentence: str, forms: list[str]) -> float:
+class _Traits(NamedTuple):
+    """What a sentence is, whatever the question: read once per sentence, not once per question."""
+
+    meta: bool
+    lead_in: bool
+    suppose: bool
+    date: bool
+    amount: bool
+    multiple: bool
+    money: bool
+    years: frozenset[str]
+
+
+@lru_cache(maxsize=16384)
+def _traits(sentence: str) -> _Traits:
+    return _Traits(
+        is_meta(sentence), bool(_LEAD_IN.search(sentence)), bool(_SUPPOSE.search(sentence)),
+        bool(_DATE.search(sentence)), bool(_AMOUNT.search(sentence)), bool(_MULTIPLE.search(sentence)),
+        bool(_MONEY.search(sentence)), frozenset(_YEAR.findall(sentence)),
+    )
+
+
+@lru_cache(maxsize=32768)
+def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
     """How much the sentence looks like an answer of the wanted kind."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
@@ -303,7 +327,7 @@ def select_quotes(
     asked = "en" if lang == "en" else "zh"
     wants_date, wants_amount = intents.asks_when(question), intents.asks_amount(question)
     terms = glossary.matches(question)
-    forms = [fold(form) for term in terms for form in term.all_forms]
+    forms = tuple(fold(form) for term in terms for form in term.all_forms)
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
 
@@ -322,14 +346,14 @@ def select_quotes(
     scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
         for index, (sentence, tokens) in enumerate(_sentences(hit.text)):
-            if is_meta(sentence) or (_LEAD_IN.search(sentence) and intent != "list"):
+            trait = _traits(sentence)
+            if trait.meta or (trait.lead_in and intent != "list"):
                 continue
-            overlap = sum(weight(t) for t in _shared(own, tokens)) + 0.7 * sum(
-                weight(t) for t in _shared(expanded, tokens)
-            )
+            mine = sum(weight(t) for t in _shared(own, tokens))
+            overlap = mine + 0.7 * sum(weight(t) for t in _shared(expanded, tokens))
             if overlap <= 0:
                 continue
-            covered = sum(weight(t) for t in _shared(own, tokens)) / own_mass if own_mass else 0.0
+            covered = mine / own_mass if own_mass else 0.0
             score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
             score += SECTION_WEIGHT * heading.get(hit.section, 0.0)
             if sentence_lang(sentence) == asked:
@@ -339,16 +363,16 @@ def select_quotes(
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
             if intent == "amount" and ratio_asked:
-                score += 0.8 if _MULTIPLE.search(sentence) else -0.5 if _MONEY.search(sentence) else 0.0
-            if _SUPPOSE.search(sentence):
+                score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
+            if trait.suppose:
                 score -= 0.8
             if intent != "definition" and _is_glossary(hit):
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
             if intent not in ("when", "amount") and (
-                (wants_date and _DATE.search(sentence)) or (wants_amount and _AMOUNT.search(sentence))
+                (wants_date and trait.date) or (wants_amount and trait.amount)
             ):
                 score += 0.4
-            mentioned = set(_YEAR.findall(sentence))
+            mentioned = trait.years
             if years and intent != "compare" and mentioned:
                 score += 0.4 if mentioned & years else -1.2
             scored.append((Quote(hit, sentence, score, index), tokens))
