@@ -12,7 +12,8 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from filelock import FileLock, Timeout
 
 from bot.errors import StoreError, UserError
 from bot.kb import store
-from bot.kb.embeddings import count_tokens, encode, load_model
+from bot.kb.embeddings import count_tokens, encode_array, load_model
 from bot.kb.tokens import tokenize
 from bot.settings import Settings
 from ingest.loaders import Document, LoadError, display_name, load, scan
@@ -29,6 +30,10 @@ from ingest.splitter import split_blocks
 
 # Bump when splitting, tokenising or the chunk metadata change, so old indexes are redone.
 PIPELINE_VERSION = 3  # 3: jieba knows CC-CEDICT headwords (bot/kb/tokens.py)
+#: Chunks per model call (the model packs them into its own token-budgeted micro-batches).
+EMBED_BATCH = 64
+#: Most chunks in one Chroma add.
+ADD_BATCH = 1000
 
 
 @dataclass
@@ -174,77 +179,119 @@ def _run(
 ) -> Summary:
     started = time.perf_counter()
     summary = Summary()
-    docs = load_corpus(settings.corpus_dir, summary)
-    doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
-    summary.documents = len(docs)
-
-    client = _connect_for_ingest(settings, rebuild)
-    with store.ingest_lease(client, settings) as lease:
-        current = store.read_state(client, settings)
-        state = store.IndexState() if rebuild else current
-        if not rebuild and state.active:
-            store.check_compatible(state, settings)
-        old_docs = state.docs if state.active else {}
-        summary.added = sum(1 for d in doc_hashes if d not in old_docs)
-        summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
-        summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
-
+    # Store set-up (opening a store, creating collections) waits on fsync with the GIL mostly
+    # released; one worker thread does it, in order, while this thread reads, splits and embeds.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-store") as store_io:
+        # A rebuild splits everything whatever the index says, so it reads and splits while the
+        # store opens (~20 fsyncs for a new one); an incremental run opens it here before any
+        # splitting, as the answer may be "nothing to do".
+        opening = store_io.submit(_connect_for_ingest, settings, rebuild) if rebuild else None
+        docs = load_corpus(settings.corpus_dir, summary)
+        doc_hashes = {doc.doc_id: doc.content_hash() for doc in docs}
+        summary.documents = len(docs)
         manifest = _manifest(doc_hashes, settings)
-        old = _get(client, state.active) if state.active else None
-        if old is not None and state.manifest == manifest:
-            summary.chunks = old.count()
-            _drop_orphans(client, settings, keep={state.active, state.previous}, lease=lease)
-            summary.seconds = round(time.perf_counter() - started, 3)
-            return summary
+        chunks = _prepare_all(docs, settings) if rebuild else None
+        client = opening.result() if opening is not None else _connect_for_ingest(settings, rebuild)
 
-        # The collection the last flip replaced has had a whole run's time for its readers to
-        # move on; the one serving now is kept until the *next* change.
-        _drop_orphans(client, settings, keep={current.active}, lease=lease)
-        # A paragraph repeated inside one section is one chunk (same content-hash id).
-        chunks = list({c.id: c for doc in docs for c in prepare(doc, settings)}.values())
-        summary.chunks = len(chunks)
-        reused = _reuse_vectors(old, [c.id for c in chunks])
-        todo = [c for c in chunks if c.id not in reused]
-        name = f"{store.chunk_collection_prefix(settings)}{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
-        _drop_if_exists(client, name)
-        new = store.create_chunk_collection(client, name, settings.embedding_model)
+        with store.ingest_lease(client, settings) as lease:
+            current = store.read_state(client, settings)
+            state = store.IndexState() if rebuild else current
+            if not rebuild and state.active:
+                store.check_compatible(state, settings)
+            old_docs = state.docs if state.active else {}
+            summary.added = sum(1 for d in doc_hashes if d not in old_docs)
+            summary.updated = sum(1 for d, h in doc_hashes.items() if d in old_docs and old_docs[d] != h)
+            summary.removed = sum(1 for d in old_docs if d not in doc_hashes)
 
-        vectors = dict(reused)
-        if todo:
-            model = model_factory() if model_factory else load_model(
-                settings.embedding_model, settings.embedding_threads
+            old = _get(client, state.active) if state.active else None
+            if old is not None and state.manifest == manifest:
+                summary.chunks = old.count()
+                _drop_orphans(client, settings, keep={state.active, state.previous}, lease=lease)
+                summary.seconds = round(time.perf_counter() - started, 3)
+                return summary
+
+            name = f"{store.chunk_collection_prefix(settings)}{time.strftime('%Y%m%d%H%M%S')}_{manifest[:8]}"
+            # The collection the last flip replaced has had a whole run's time for its readers to
+            # move on; the one serving now is kept until the *next* change.
+            creating = store_io.submit(_new_collection, client, settings, name, {current.active}, lease)
+            if chunks is None:
+                chunks = _prepare_all(docs, settings)
+            summary.chunks = len(chunks)
+            reused = (  # read on the store thread, after the set-up queued ahead of it
+                store_io.submit(_reuse_vectors, old, [c.id for c in chunks]).result() if old is not None else {}
             )
-            batch = 64
-            for start in range(0, len(todo), batch):
-                part = todo[start : start + batch]
-                for chunk, vector in zip(part, encode(model, [c.embed_text for c in part])):
-                    vectors[chunk.id] = vector
-                summary.embedded += len(part)
-                if progress:
-                    progress(summary.embedded)
-
-        for start in range(0, len(chunks), 1000):
-            part = chunks[start : start + 1000]
-            new.add(
-                ids=[c.id for c in part],
-                embeddings=[vectors[c.id] for c in part],
-                documents=[c.text for c in part],
-                metadatas=[c.metadata for c in part],
+            vectors = _embed(chunks, reused, summary, settings, model_factory, progress)
+            new = creating.result()
+            # One add per ADD_BATCH chunks, in corpus order, after embedding: adds interleaved
+            # with embedding were measured slower (the add holds the GIL the model needs).
+            for start in range(0, len(chunks), ADD_BATCH):
+                part = chunks[start : start + ADD_BATCH]
+                new.add(
+                    ids=[c.id for c in part],
+                    embeddings=_rows(vectors[c.id] for c in part),
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata for c in part],
+                )
+            store.write_state(
+                client,
+                settings,
+                store.IndexState(
+                    active=name,
+                    model=settings.embedding_model,
+                    manifest=manifest,
+                    docs=doc_hashes,
+                    previous=current.active if current.active != name else None,
+                ),
+                lease=lease,
             )
-        store.write_state(
-            client,
-            settings,
-            store.IndexState(
-                active=name,
-                model=settings.embedding_model,
-                manifest=manifest,
-                docs=doc_hashes,
-                previous=current.active if current.active != name else None,
-            ),
-            lease=lease,
-        )
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _prepare_all(docs: list[Document], settings: Settings) -> list[PreparedChunk]:
+    """Every document's chunks; a paragraph repeated inside one section is one chunk (same id)."""
+    return list({c.id: c for doc in docs for c in prepare(doc, settings)}.values())
+
+
+def _new_collection(client: Any, settings: Settings, name: str, keep: set[str | None], lease: Any) -> Any:
+    """Drop replaced collections, then create the new chunk collection (and the pointer
+    collection of a new store, so the flip is one upsert)."""
+    _drop_orphans(client, settings, keep=keep, lease=lease)
+    _drop_if_exists(client, name)
+    new = store.create_chunk_collection(client, name, settings.embedding_model)
+    store.ensure_pointer_collection(client, settings)
+    return new
+
+
+def _embed(
+    chunks: list[PreparedChunk],
+    reused: dict[str, Any],
+    summary: Summary,
+    settings: Settings,
+    model_factory: Callable[[], Any] | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    """Vectors for every chunk: the reused ones, and the new ones embedded EMBED_BATCH at a time."""
+    vectors = dict(reused)
+    todo = [c for c in chunks if c.id not in reused]
+    if not todo:
+        return vectors
+    model = model_factory() if model_factory else load_model(settings.embedding_model, settings.embedding_threads)
+    for start in range(0, len(todo), EMBED_BATCH):
+        part = todo[start : start + EMBED_BATCH]
+        for chunk, vector in zip(part, encode_array(model, [c.embed_text for c in part])):
+            vectors[chunk.id] = vector
+        summary.embedded += len(part)
+        if progress:
+            progress(summary.embedded)
+    return vectors
+
+
+def _rows(vectors: Iterable[Any]) -> Any:
+    """One float32 matrix (Chroma turns a list of lists back into arrays row by row)."""
+    import numpy as np
+
+    return np.asarray(list(vectors), dtype=np.float32)
 
 
 def _connect_for_ingest(settings: Settings, rebuild: bool) -> Any:
@@ -278,14 +325,14 @@ def _drop_if_exists(client: Any, name: str) -> None:
         client.delete_collection(name)
 
 
-def _reuse_vectors(old: Any, ids: list[str]) -> dict[str, list[float]]:
+def _reuse_vectors(old: Any, ids: list[str]) -> dict[str, Any]:
     if old is None or not ids:
         return {}
     found: dict[str, list[float]] = {}
     for start in range(0, len(ids), 1000):
         got = old.get(ids=ids[start : start + 1000], include=["embeddings"])
         for cid, vector in zip(got["ids"], got["embeddings"]):
-            found[cid] = list(vector)
+            found[cid] = vector
     return found
 
 

@@ -350,6 +350,15 @@ def write_state(client: ClientAPI, settings: Settings, state: IndexState, lease:
     )
 
 
+def ensure_pointer_collection(client: ClientAPI, settings: Settings) -> None:
+    """Create the pointer collection now if it is missing, so the flip is only its upsert.
+
+    Creating it in a new local store costs a few fsyncs; an ingest does it from its store
+    thread while it splits and embeds instead of at the flip.
+    """
+    _meta(client, settings, create=True)
+
+
 def check_compatible(state: IndexState, settings: Settings) -> None:
     """Refuse to mix vectors from two models or read an index of another schema."""
     if state.schema != SCHEMA_VERSION:

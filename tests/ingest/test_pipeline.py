@@ -176,3 +176,129 @@ def test_a_second_concurrent_ingest_is_refused(make_settings, corpus_copy, model
     with FileLock(settings.data_dir / "ingest.lock"), pytest.raises(StoreError, match="Another ingest"):
         run(settings, model_factory=lambda: model)
     assert run(settings, model_factory=lambda: model).chunks > 0  # free again afterwards
+
+
+def _stored(settings):
+    collection, _ = store.open_active(settings)
+    got = collection.get(include=["documents", "metadatas", "embeddings"])
+    return got["ids"], got["documents"], got["metadatas"], got["embeddings"]
+
+
+def _prepared(settings):
+    from ingest.pipeline import Summary, load_corpus, prepare
+
+    return [c for doc in load_corpus(settings.corpus_dir, Summary()) for c in prepare(doc, settings)]
+
+
+def test_batched_embedding_stores_every_chunk_once_in_corpus_order(make_settings, corpus_copy, model, monkeypatch):
+    """Many small model calls and adds: same rows, same order, same vectors as one bare encode
+    of the chunk texts."""
+    import numpy as np
+
+    from bot.kb.embeddings import encode
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 5)
+    monkeypatch.setattr(pipeline, "ADD_BATCH", 7)
+    settings = make_settings(corpus_dir=corpus_copy)
+    calls = []
+    summary = run(settings, model_factory=lambda: model, progress=calls.append)
+    chunks = _prepared(settings)
+    ids, documents, metadatas, vectors = _stored(settings)
+    assert len(chunks) > 20 and summary.embedded == summary.chunks == len(chunks)
+    assert calls == sorted(calls) and calls[-1] == len(chunks) and len(calls) > len(chunks) // 5
+    assert ids == [c.id for c in chunks]
+    assert documents == [c.text for c in chunks]
+    assert metadatas == [dict(c.metadata) for c in chunks]
+    expected = np.asarray(encode(model, [c.embed_text for c in chunks]), dtype=np.float32)
+    # Chroma's cosine index hands back its own re-normalised copy: equal to float32 rounding.
+    assert np.allclose(np.asarray(vectors, dtype=np.float32), expected, rtol=0, atol=1e-6)
+
+
+def test_an_edit_keeps_old_vectors_and_corpus_order(make_settings, corpus_copy, model, monkeypatch):
+    """Reused chunks before, between and after the new ones still go in corpus order, and keep
+    the vectors the last run stored."""
+    import numpy as np
+
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 3)
+    monkeypatch.setattr(pipeline, "ADD_BATCH", 4)
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    old = dict(zip(*(_stored(settings)[i] for i in (0, 3))))
+    path = corpus_copy / "en-regulation.md"
+    text = path.read_text(encoding="utf-8")
+    first_paragraph = next(p for p in text.split("\n\n") if p and not p.startswith(("---", "#")))
+    path.write_text(text.replace(first_paragraph, first_paragraph + " A zebra margin call.", 1), encoding="utf-8")
+    summary = run(settings, model_factory=lambda: model)
+    ids, _, _, vectors = _stored(settings)
+    assert ids == [c.id for c in _prepared(settings)]
+    kept = [cid for cid in ids if cid in old]
+    assert 0 < summary.embedded == len(ids) - len(kept)
+    assert ids[0] in old and ids[-1] in old  # new chunks sit between reused ones
+    for cid, vector in zip(ids, vectors):
+        if cid in old:
+            assert np.allclose(vector, old[cid], rtol=0, atol=1e-6)
+
+
+class _FailingAdds:
+    """A chunk collection whose second add fails the way a store does."""
+
+    def __init__(self, collection):
+        self.collection, self.adds = collection, 0
+
+    def add(self, **records):
+        self.adds += 1
+        if self.adds == 2:
+            raise Exception("disk I/O error")  # chromadb's bare Exception for what it cannot map
+        self.collection.add(**records)
+
+
+def _failing_create(real_create, where):
+    def create(*args, **kwargs):
+        if where == "create":  # runs on the store thread, beside the splitting and embedding
+            raise Exception("disk I/O error")
+        return _FailingAdds(real_create(*args, **kwargs))
+
+    return create
+
+
+@pytest.mark.parametrize("where", ["create", "add"])
+def test_a_failed_write_leaves_the_old_index_serving(make_settings, corpus_copy, model, monkeypatch, where):
+    from ingest import pipeline
+
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    before = store.read_state(store.connect(settings), settings)
+    (corpus_copy / "extra.md").write_text(
+        "---\ntitle: Extra\nlang: en\nsource: test\ndate: 2026-12-01\nlicense: CC0\n---\n# Extra\n\n"
+        + "\n\n".join(f"Paragraph {i} about repo haircuts and margin number {i}." for i in range(40)),
+        encoding="utf-8",
+    )
+    real_create = store.create_chunk_collection
+    monkeypatch.setattr(pipeline, "ADD_BATCH", 10)
+    monkeypatch.setattr(store, "create_chunk_collection", _failing_create(real_create, where))
+    with pytest.raises(StoreError, match="disk I/O error"):
+        run(settings, model_factory=lambda: model)
+    assert store.read_state(store.connect(settings), settings) == before
+    store.open_active(settings)
+
+    monkeypatch.setattr(store, "create_chunk_collection", real_create)
+    summary = run(settings, model_factory=lambda: model)
+    assert summary.added == 1 and "extra" in _chunks_by_doc(settings)
+
+
+def test_a_new_store_reads_as_empty_until_the_first_flip(make_settings):
+    """The pointer collection is created early; until the flip readers still see no index."""
+    settings = make_settings()
+    client = store.connect(settings, create=True)
+    store.ensure_pointer_collection(client, settings)
+    store.ensure_pointer_collection(client, settings)
+    assert store.read_state(client, settings) == store.IndexState()
+    with pytest.raises(StoreError, match="no index yet"):
+        store.open_active(settings)
+    state = store.IndexState(active="kb__x", model="usem3", manifest="m", docs={"a": "1"})
+    store.write_state(client, settings, state)
+    store.ensure_pointer_collection(client, settings)  # never overwrites a real pointer
+    assert store.read_state(client, settings) == state

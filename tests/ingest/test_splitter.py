@@ -47,3 +47,29 @@ def test_an_oversized_sentence_is_cut_at_commas():
     chunks = split_blocks([Block("", sentence)], count_tokens, budget=50, overlap=0)
     assert len(chunks) > 1
     assert "".join(c.text for c in chunks) == sentence
+
+
+def test_chunk_sizes_are_counted_by_the_models_own_tokenizer():
+    """One tokenizer object serves sizing and embedding (the 128k-piece vocabulary is parsed
+    once per process), and the fast counter gives exactly the model's counts: on every
+    sentence of the corpus and on random text full of characters the vocabulary lacks."""
+    import random
+
+    from bot.kb import embeddings
+    from bot.settings import ROOT
+
+    model_tokenizer = embeddings._use(2)._tokenizer
+    assert model_tokenizer is embeddings._tokenizer()
+    assert isinstance(embeddings._counter(), embeddings._Counter)  # the pinned libraries allow it
+
+    texts = []
+    for path in sorted((ROOT / "corpus").glob("*.md")):
+        for paragraph in path.read_text(encoding="utf-8").split("\n\n"):
+            texts += [paragraph, *split_sentences(paragraph)]
+    assert len(texts) > 500
+    rng = random.Random(3)
+    alphabets = ["abc XYZ 123 ,.", "基差交易附買回槓桿，。", "ｆｕｌｌ①②㍿ﬁ", "😀🦄𠀀𠀁", " \t\n\u3000", "<unk><s>", "é\u0301"]
+    for _ in range(3000):
+        texts.append("".join(rng.choice(rng.choice(alphabets)) for _ in range(rng.randint(0, 30))))
+    assert count_tokens(texts) == [len(ids) for ids in model_tokenizer.encode(texts)]
+    assert count_tokens(["基差"]) < count_tokens(["基差交易的風險與槓桿"])
