@@ -226,18 +226,19 @@ class Engine:
         forms in every script) when the question as typed finds nothing."""
         k = max(self.settings.top_k, CANDIDATE_PASSAGES)
         hits = self.retriever.search(question, k=k)
-        extra: list[str] = []
+        sides: list[str] = []  # searched by BM25 alone: the question itself passed the gate
         terms = self.glossary.matches(question)
-        if intent == "compare":
+        if intent == "compare" and hits:
             years = list(dict.fromkeys(_YEAR.findall(question)))
             if len(years) >= 2:
                 for year in years[:2]:
                     others = [y for y in years if y != year]
-                    extra.append(re.sub("|".join(others), " ", question))
+                    sides.append(re.sub("|".join(others), " ", question))
             elif len(terms) >= 2:
-                extra += [" ".join(t.all_forms) for t in terms[:2]]
+                sides += [" ".join(t.all_forms) for t in terms[:2]]
+        extra = [(self.retriever.lexical_search, side) for side in sides]
         if terms and not hits:
-            extra.append(" ".join(terms[0].all_forms))
+            extra.append((self.retriever.search, " ".join(terms[0].all_forms)))
         seen = {hit.chunk_id for hit in hits}
         if terms and intent == "definition":
             row = self._glossary_hit(terms[0])
@@ -245,8 +246,8 @@ class Engine:
                 seen.add(row.chunk_id)
                 row.rank = len(hits) + 1
                 hits.append(row)
-        for query in extra:
-            for hit in self.retriever.search(query, k=self.settings.top_k):
+        for search, query in extra:
+            for hit in search(query, k=self.settings.top_k):
                 if hit.chunk_id not in seen:
                     seen.add(hit.chunk_id)
                     hit.rank = len(hits) + 1

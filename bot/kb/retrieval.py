@@ -222,6 +222,14 @@ class Retriever:
             dense = {}
         return self._fuse(index, dense, lexical, k)
 
+    def lexical_search(self, query: str, k: int | None = None) -> list[Hit]:
+        """BM25 alone, with translation and no gate: for the extra searches of a question that
+        already passed the gate (each side of a comparison), so they cost no second encode."""
+        query = validate_question(query, self.settings.max_question_chars)
+        index = self.index
+        terms = self._build_query(index, self.glossary, self.dictionary, query)
+        return self._fuse(index, {}, self._lexical(index, terms), k or self.settings.top_k)
+
     def _query_terms(self, index: Index, question: str, expansion: list[str]) -> list[Group]:
         """The question as BM25 groups: its own tokens, the glossary's other-language forms,
         then CC-CEDICT translations of what the glossary did not cover (the glossary wins)."""

@@ -391,3 +391,17 @@ def test_concurrent_searches_agree_with_serial_ones(retriever):
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(one, CACHE_QUESTIONS * 4))
     assert all(serial[q] == got for q, got in results)
+
+
+def test_lexical_search_needs_no_encode_and_no_gate(retriever, monkeypatch):
+    """The sides of a comparison are searched by BM25 alone: the question itself passed the gate."""
+    import bot.kb.retrieval as retrieval
+
+    def no_encode(*_args, **_kwargs):
+        raise AssertionError("lexical_search must not embed")
+
+    monkeypatch.setattr(retrieval, "encode", no_encode)
+    hits = retriever.lexical_search("2020 basis trade 基差交易", k=5)
+    assert hits and all(hit.dense == 0.0 and hit.bm25 > 0 for hit in hits)
+    assert any("2020" in hit.text for hit in hits)
+    assert retriever.lexical_search("zxqv wplk", k=5) == []
