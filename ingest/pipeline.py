@@ -21,7 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from bot.errors import StoreError, UserError
-from bot.kb import store
+from bot.kb import store, tokens
 from bot.kb.embeddings import count_tokens, encode_array, load_model
 from bot.kb.tokens import tokenize
 from bot.settings import Settings
@@ -102,11 +102,12 @@ def prepare(doc: Document, settings: Settings) -> list[PreparedChunk]:
 
 
 def _manifest(doc_hashes: dict[str, str], settings: Settings) -> str:
-    """What the index was built from: documents, chunking and model.  Equal means nothing to do,
-    decided before any splitting or tokenising."""
+    """What the index was built from: documents, chunking, model and the BM25 tokens' rules and
+    libraries.  Equal means nothing to do, decided before any splitting or tokenising; a new
+    jieba or CC-CEDICT re-tokenises every chunk (vectors are reused, nothing is re-embedded)."""
     digest = hashlib.sha256(
         f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
-        f"{settings.chunk_overlap_sentences}".encode()
+        f"{settings.chunk_overlap_sentences}|{tokens.fingerprint()}".encode()
     )
     for doc_id, doc_hash in sorted(doc_hashes.items()):
         digest.update(f"{doc_id}={doc_hash}\n".encode())

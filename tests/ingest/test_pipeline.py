@@ -302,3 +302,21 @@ def test_a_new_store_reads_as_empty_until_the_first_flip(make_settings):
     store.write_state(client, settings, state)
     store.ensure_pointer_collection(client, settings)  # never overwrites a real pointer
     assert store.read_state(client, settings) == state
+
+
+def test_new_token_rules_retokenise_without_re_embedding(make_settings, corpus_copy, model, monkeypatch):
+    """A jieba or CC-CEDICT upgrade changes question tokens, so stored chunk tokens must follow;
+    the vectors do not depend on them and are reused."""
+    import ingest.pipeline as pipeline
+    from bot.kb import tokens
+
+    settings = make_settings(corpus_dir=corpus_copy)
+    first = run(settings, model_factory=lambda: model)
+    # a "new segmenter": its fingerprint and its tokens both differ
+    monkeypatch.setattr(tokens, "fingerprint", lambda: "another-segmenter")
+    monkeypatch.setattr(pipeline, "tokenize", lambda text: [*tokens.tokenize(text), "newsegmenter"])
+    counting = CountingModel(model)
+    again = run(settings, model_factory=counting)
+    assert again.chunks == first.chunks and again.embedded == 0
+    stored = [meta for metas in _chunks_by_doc(settings).values() for meta in metas]
+    assert stored and all("newsegmenter" in meta["tokens"].split() for meta in stored)
