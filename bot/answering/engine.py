@@ -261,10 +261,7 @@ class Engine:
         for i, text in enumerate(index.texts):
             for line in text.splitlines():
                 if line.startswith(wanted):
-                    m = index.metas[i]
-                    return Hit(rank=1, score=0.0, text=line, title=m.get("title", ""), source=m.get("source", ""),
-                               lang=m.get("lang", ""), chunk_id=index.ids[i], section=m.get("section", ""),
-                               date=str(m.get("date", "")))
+                    return Hit.of(index, i, rank=1, text=line)
         return None
 
     def _following(self, hit: Hit, count: int = 4) -> list[Hit]:
@@ -286,10 +283,7 @@ class Engine:
             i = rows.get(position + step)
             if i is None:
                 break
-            m = index.metas[i]
-            out.append(Hit(rank=hit.rank, score=0.0, text=index.texts[i], title=m.get("title", ""),
-                           source=m.get("source", ""), lang=m.get("lang", ""), chunk_id=index.ids[i],
-                           section=m.get("section", "")))
+            out.append(Hit.of(index, i, rank=hit.rank))
         return out
 
     def _ask_llm(self, question: str, history: list[tuple[str, str]], lang: Lang) -> Answer:

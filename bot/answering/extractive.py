@@ -33,8 +33,7 @@ from bot.text import Lang, cjk_ratio, detect_lang, fold, split_sentences, squash
 MAX_SENTENCES = 3
 UNKNOWN_IDF = 4.0
 MAX_ANSWER_CHARS = 900
-#: The glossary is the one document in every language ("mul"); its rows answer "what is".
-GLOSSARY_LANG = "mul"
+#: Taken off a glossary row's score unless the question asks "what is" (a row defines a term).
 GLOSSARY_PENALTY = 1.5
 #: A sentence in the asker's language is preferred among about equally good ones, not over a
 #: better answer in the other language (that one is shown as a marked quote with glosses).
@@ -151,10 +150,6 @@ _COPULA = re.compile(
 )
 _NAMED = ("稱為", "称为", "稱作", "称作", "形容為", "形容为", "叫做", "called ", "known as ")
 _SUPPOSE = re.compile(r"^\s*(?:-\s*)?(?:假設|假设|延續|延续|若|如果|suppose\b|if the bond\b)", re.IGNORECASE)
-
-
-def _is_glossary(hit: Hit) -> bool:
-    return hit.lang == GLOSSARY_LANG
 
 
 @lru_cache(maxsize=16384)
@@ -366,7 +361,7 @@ def select_quotes(
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
             if trait.suppose:
                 score -= 0.8
-            if intent != "definition" and _is_glossary(hit):
+            if intent != "definition" and hit.is_glossary:
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
             if intent not in ("when", "amount") and (
                 (wants_date and trait.date) or (wants_amount and trait.amount)
@@ -532,22 +527,26 @@ def _whole_list(
     return out
 
 
+def _cite_key(hit: Hit) -> str:
+    return f"{hit.title}\x00{hit.section}"
+
+
 def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) -> tuple[str, list[Hit]]:
     """Answer text with [n] citations, and the cited hits in citation order."""
     cited: list[Hit] = []
     numbers: dict[str, int] = {}
     parts: list[tuple[str, str]] = []
     for quote in quotes:  # one number per document section, so the sources line names each once
-        key = f"{quote.hit.title}\x00{quote.hit.section}"
+        key = _cite_key(quote.hit)
         if key not in numbers:
             cited.append(quote.hit)
             numbers[key] = len(cited)
         number = numbers[key]
-        shown = figures.as_of(in_script(quote.sentence, lang), figures.hit_date(quote.hit), lang)
+        shown = figures.as_of(in_script(quote.sentence, lang), quote.hit.date, lang)
         parts.append((sentence_lang(quote.sentence), f"{shown} [{number}]"))
     # Figures for one quantity that the quoted documents state differently are each named.
     disputes = [
-        figures.render(c, lang, lambda h: numbers[f"{h.title}\x00{h.section}"])
+        figures.render(c, lang, lambda h: numbers[_cite_key(h)])
         for c in figures.conflicts(question, [(q.sentence, q.hit) for q in quotes])[:1]
     ]
     listed = intents.question_intent(question) == "list" and len(parts) > 2

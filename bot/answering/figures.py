@@ -58,7 +58,6 @@ __all__ = [
     "extract",
     "figure_text",
     "format_date",
-    "hit_date",
     "question_kinds",
     "render",
 ]
@@ -594,11 +593,6 @@ def _doc(hit: Hit) -> tuple[str, str]:
     return (hit.title, hit.source)
 
 
-def hit_date(hit: Hit) -> str:
-    """The document date a hit carries ("2025-04"), or "" while :class:`Hit` has no ``date``."""
-    return str(getattr(hit, "date", "") or "")
-
-
 def _year_month(date: str) -> tuple[int | None, int | None]:
     parts = date.strip()[:10].split("-")
     if not parts or len(parts[0]) != 4 or not parts[0].isdigit():
@@ -611,7 +605,7 @@ def _when(figure: Figure, hit: Hit) -> tuple[int | None, frozenset[int]]:
     """The year and months a figure is about: as stated, else its document's when it says "now"
     (or names a month but no year: "4月9日")."""
     year, months = figure.year, figure.months
-    doc_year, doc_month = _year_month(hit_date(hit))
+    doc_year, doc_month = _year_month(hit.date)
     if year is None and (months or figure.relative):
         year = doc_year
     if not months and figure.relative and figure.year is None and doc_month:
@@ -869,7 +863,7 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
     en: "Sources differ: 50x [1] (vocus, April 2025) vs 100x [3] (FEDS Notes, March 2024)."
     zh: "來源說法不一:50 倍 [1](vocus,2025 年 4 月)與 100 倍 [3](…)。"
     The source is the one the sentence itself names, when it names one with a date; else the
-    document's label and date (from the hit's metadata, see :func:`hit_date`), after the name
+    document's label and date (``Hit.date``), after the name
     the sentence gives without a date ("Barth and Kahn; …").
     """
     zh = _WORDS.get(lang)
@@ -880,7 +874,7 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
         if named and any(ch.isdigit() for ch in named):
             where = named
         else:
-            date = format_date(hit_date(side.hit), lang)
+            date = format_date(side.hit.date, lang)
             where = comma.join(p for p in (doc_label(side.hit), date) if p)
             where = f"{named}; {where}" if named else where
         if zh is None:

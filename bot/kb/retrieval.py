@@ -68,13 +68,27 @@ class Hit:
     bm25: float = 0.0
     #: The document's date from its front matter ("2025-04"): facts said "now" are as of it.
     date: str = ""
+    doc_id: str = ""
+
+    @classmethod
+    def of(cls, index: Index, i: int, rank: int, score: float = 0.0, text: str | None = None, **extra: float) -> Hit:
+        """Chunk ``i`` of a snapshot as a hit (``text`` overrides the chunk's, e.g. one glossary row)."""
+        meta = index.metas[i]
+        return cls(
+            rank=rank, score=score, text=index.texts[i] if text is None else text, title=meta.get("title", ""),
+            source=meta.get("source", ""), lang=meta.get("lang", ""), chunk_id=index.ids[i],
+            section=meta.get("section", ""), date=str(meta.get("date", "")), doc_id=meta.get("doc_id", ""), **extra,
+        )
+
+    @property
+    def is_glossary(self) -> bool:
+        return self.doc_id == GLOSSARY_DOC
 
     def public(self) -> dict[str, Any]:
         """The fields `search --json` promises."""
         data = asdict(self)
-        data.pop("dense")
-        data.pop("bm25")
-        data.pop("date")
+        for internal in ("dense", "bm25", "date", "doc_id"):
+            data.pop(internal)
         data["score"] = round(self.score, 6)
         return data
 
@@ -341,22 +355,7 @@ class Retriever:
         relevant.sort(key=lambda i: -fused[i])
         hits = []
         for rank, i in enumerate(relevant[:k], start=1):
-            meta = index.metas[i]
-            hits.append(
-                Hit(
-                    rank=rank,
-                    score=fused[i],
-                    text=index.texts[i],
-                    title=meta.get("title", ""),
-                    source=meta.get("source", ""),
-                    lang=meta.get("lang", ""),
-                    chunk_id=index.ids[i],
-                    section=meta.get("section", ""),
-                    date=str(meta.get("date", "")),
-                    dense=dense.get(i, 0.0),
-                    bm25=lexical.get(i, 0.0),
-                )
-            )
+            hits.append(Hit.of(index, i, rank, fused[i], dense=dense.get(i, 0.0), bm25=lexical.get(i, 0.0)))
         return hits
 
     def _recover(self, stale: Index) -> Index:

@@ -1,6 +1,7 @@
 """The embedded answerer on real corpus sentences: intent-aware choice, no filler, no repeats, scripts."""
 
 from bot.answering import extractive as ex
+from bot.kb.glossary import GLOSSARY_DOC
 from bot.kb.glossary import load as load_glossary
 from bot.kb.retrieval import Hit
 from bot.settings import ROOT
@@ -135,7 +136,7 @@ def test_who_prefers_the_sentence_that_names_the_bodies():
 def test_a_glossary_row_answers_what_is_but_not_why():
     row = Hit(rank=1, score=1.0, text="zh-Hant: 系統性風險 · zh-Hans: 系统性风险 · en: systemic risk · "
               "單一機構或市場的問題擴散並危及整體金融體系的風險。", title="詞彙表 Glossary", source="src",
-              lang=ex.GLOSSARY_LANG, chunk_id="g1", section="詞彙表")
+              lang="mul", chunk_id="g1", section="詞彙表", doc_id=GLOSSARY_DOC)
     cause = hit("基差交易一旦被迫集中平倉，就可能衝擊美國公債市場的流動性與價格穩定，因此被視為系統性風險。", 2)
     why = ex.select_quotes("為何基差交易是系統性風險", [row, cause], GLOSSARY, "zh-Hant", idf)
     assert "集中平倉" in why[0].sentence

@@ -4,7 +4,6 @@ constructed sentences where the two corpora happen to agree (marked as such)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,13 +20,6 @@ CORPUS = ROOT / "corpus"
 HELD_OUT = ROOT / "eval" / "generalization" / "docs"
 
 
-@dataclass
-class DatedHit(Hit):
-    """A Hit with the document date, the field the retriever needs to carry (see figures.hit_date)."""
-
-    date: str = ""
-
-
 @lru_cache(maxsize=32)
 def _chunks(path: Path) -> tuple[tuple[str, dict], ...]:
     """The chunks ingest makes of a document (real splitter, real metadata: title, source, date)."""
@@ -35,11 +27,11 @@ def _chunks(path: Path) -> tuple[tuple[str, dict], ...]:
     return tuple((c.text, dict(c.metadata)) for c in prepare(document, Settings(_env_file=None)))
 
 
-def _hit(text: str, meta: dict) -> DatedHit:
+def _hit(text: str, meta: dict) -> Hit:
     return hit(text, meta["title"], meta["source"], meta["date"], meta["section"])
 
 
-def quote(path: Path, fragment: str) -> tuple[str, DatedHit]:
+def quote(path: Path, fragment: str) -> tuple[str, Hit]:
     """The real sentence of ``path`` holding ``fragment``, with a hit for the first chunk holding it."""
     found = [
         (sentence, text, meta)
@@ -53,12 +45,12 @@ def quote(path: Path, fragment: str) -> tuple[str, DatedHit]:
     return sentence, _hit(text, meta)
 
 
-def hit(text: str, title: str, source: str, date: str = "", section: str = "part") -> DatedHit:
-    return DatedHit(rank=1, score=1.0, text=text, title=title, source=source, lang="", chunk_id=title,
+def hit(text: str, title: str, source: str, date: str = "", section: str = "part") -> Hit:
+    return Hit(rank=1, score=1.0, text=text, title=title, source=source, lang="", chunk_id=title,
                     section=section, date=date)
 
 
-def made_up(sentence: str, title: str, source: str, date: str) -> tuple[str, DatedHit]:
+def made_up(sentence: str, title: str, source: str, date: str) -> tuple[str, Hit]:
     """A constructed sentence in its own document (for disagreements the corpora do not hold)."""
     return sentence, hit(sentence, title, source, date)
 
@@ -313,7 +305,7 @@ def test_render_without_a_date_on_the_hit():
     other = Hit(rank=1, score=1.0, text="", title="Doc B", source="Source B", lang="en", chunk_id="b", section="s")
     found = fg.conflicts("how much leverage?", [("Funds were levered up to 50 times.", plain),
                                                  ("Funds were levered up to 100 times.", other)])
-    assert fg.hit_date(plain) == ""
+    assert plain.date == ""
     assert fg.render(found[0], "en", citer()) == "Sources differ: up to 50x [1] (Source A) vs up to 100x [2] (Source B)."
 
 
