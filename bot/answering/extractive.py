@@ -450,7 +450,7 @@ def _compare(
     """
     for quote, _ in scored:
         if by_figure:
-            quote.score += 1.0 if _AMOUNT.search(quote.sentence) else -0.5
+            quote.score += 1.0 if _traits(quote.sentence).amount else -0.5
         elif _CAUSE.search(quote.sentence) or _TRIGGER.search(quote.sentence):
             quote.score += 0.6
     scored = sorted(scored, key=lambda pair: -pair[0].score)
@@ -462,7 +462,7 @@ def _compare(
             chosen.append(pair)
 
     both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)
-            and (not by_figure or _AMOUNT.search(p[0].sentence))]
+            and (not by_figure or _traits(p[0].sentence).amount)]
     both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
         take(both[0])

@@ -156,15 +156,6 @@ def continues(question: str) -> bool:
     return bool(_CONTINUATION.search(question))
 
 
-_MOVE_TABLE = re.compile(
-    r"\bwhat[- ]if\b|\btable\b|\bscenarios?\b|情況表|情况表|表格|試算表|试算表|各虧|各亏|各賠|各赔|分別|分别|各剩|情境",
-    re.IGNORECASE,
-)
-
-
-def wants_move_table(question: str) -> bool:
-    """The message asks for several price moves at once (a what-if table)."""
-    return bool(_MOVE_TABLE.search(question))
 
 #: What an LLM backend is told the question asks for (the same intent the offline answerer uses).
 INTENT_HINTS = {

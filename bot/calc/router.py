@@ -610,6 +610,11 @@ _WHATIF_RE = _rx(
 _NUMBER_RUN_RE = _rx(r"(?<![\d.])\d++(?:\.\d++)?+")
 
 
+def wants_whatif(s: str) -> bool:
+    """The message asks for several price moves at once (a what-if table)."""
+    return bool(_WHATIF_RE.search(s))
+
+
 def _percents(s: str) -> list[float]:
     return [float(m.group(1)) for m in _PERCENT_MOVE_RE.finditer(s)]
 
@@ -638,7 +643,7 @@ def _probe_position(text: str, s: str) -> dict[str, float] | None:
 def _whatif(text: str, s: str, call: CalcCall | None) -> CalcCall | None:
     """Equity and leverage with several price moves (or "what-if table"): the /leverage table."""
     moves = _moves(s)
-    if len(moves) < 2 and not _WHATIF_RE.search(s):
+    if len(moves) < 2 and not wants_whatif(s):
         return None
     if call is not None and call.tool not in ("loss_from_move", "position_size"):
         return None

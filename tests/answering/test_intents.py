@@ -60,10 +60,7 @@ def test_standalone_questions_do_not(text):
     assert not intents.continues(text)
 
 
-def test_move_tables_and_live_values():
-    assert intents.wants_move_table("what-if table for 10m equity at 50x leverage")
-    assert intents.wants_move_table("本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少")
-    assert not intents.wants_move_table("本金1000萬、50倍槓桿,部位多大?")
+def test_live_values():
     assert intents.asks_live_value("美债收益率现在是多少")
     assert not intents.asks_live_value("2025年4月殖利率漲了多少")
 
@@ -72,7 +69,7 @@ def test_every_intent_but_other_has_an_llm_hint():
     assert set(intents.INTENT_HINTS) == set(intents.INTENTS) - {"other"}
 
 
-@pytest.mark.parametrize("pattern", ["question_intent", "is_greeting", "continues", "wants_move_table", "asks_live_value"])
+@pytest.mark.parametrize("pattern", ["question_intent", "is_greeting", "continues", "asks_live_value"])
 def test_long_hostile_input_gets_an_answer(pattern):
     """Patterns are bounded: a long run of cue fragments is read once, not retried from every position."""
     text = ("what is " * 2000) + ("為什麼" * 2000) + "呢" + " it" * 2000

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.calc.formulas import Working
 from bot.calc.leverage import DEFAULT_MOVES
-from bot.calc.router import WHATIF, CalcCall, Computed, compute, plan, route, run
+from bot.calc.router import WHATIF, CalcCall, Computed, compute, plan, route, run, wants_whatif
 from bot.errors import CalcError
 
 
@@ -547,3 +547,11 @@ def test_new_patterns_stay_linear_on_long_runs() -> None:
     assert route("variation margin? settlements" + " 1741," * 150) is None  # no margins: nothing to settle
     assert plan("1" * 999) == []
     assert route("ctd? futures 93-08 " + "accrued 1/2 " * 60 + "99.5 cf 1.0382, 143.5 cf 1.5188") is not None
+
+
+def test_move_tables_are_asked_for_in_three_scripts():
+    assert wants_whatif("what-if table for 10m equity at 50x leverage")
+    assert wants_whatif("本金1000萬 槓桿50倍 跌0.5% 1% 2%各虧多少")
+    assert not wants_whatif("本金1000萬、50倍槓桿,部位多大?")
+    text = ("what is " * 2000) + ("為什麼" * 2000) + "呢" + " it" * 2000
+    assert wants_whatif(text) is not None
