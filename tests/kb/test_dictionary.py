@@ -35,7 +35,7 @@ def test_clean_gloss_keeps_translations_and_drops_notes(gloss, expected):
 
 def test_parse_builds_both_directions_and_skips_descriptions():
     d = parse(SAMPLE)
-    assert d.english("止損") == (("stop-loss",),)  # the long description is not a translation
+    assert d.english("止損") == (("stop", "loss"),)  # the long description is not a translation
     assert d.english("拍卖") == (("auction",), ("auction", "sale"))
     assert d.chinese(("auction",)) == ("拍卖",)
     assert d.english("穆迪") == (("moodi",),)
@@ -44,7 +44,7 @@ def test_parse_builds_both_directions_and_skips_descriptions():
 
 def test_bundled_dictionary_covers_words_the_glossary_lacks():
     d = dictionary.load()
-    assert ("stop-loss",) in d.english("止損")  # Traditional input folds to the headword
+    assert ("stop", "loss") in d.english("止損")  # Traditional input folds to the headword
     assert "拍卖" in d.chinese(("auction",))
     assert ("hedg", "fund") in d.english("对冲基金")
     assert len(d.zh_to_en) > 90_000
@@ -62,7 +62,7 @@ def test_bridge_translates_english_to_chinese_the_corpus_holds():
     alternatives = {a for _, alts, _ in groups for a in alts}
     assert ("止损",) in alternatives and ("拍卖",) in alternatives
     sources = {s for _, _, s in groups}
-    assert ("stop-loss",) in sources
+    assert ("stop", "loss") in sources
     # nothing the corpus does not hold is offered
     assert all(known(t) for a in alternatives for t in a)
 

@@ -77,3 +77,14 @@ def test_an_english_term_next_to_chinese_is_still_a_term() -> None:
     glossary = load(ROOT / "corpus")
     assert any("cheapest-to-deliver" in " ".join(t.english).lower() for t in glossary.matches("CTD是什么"))
     assert not glossary.matches("actdx")  # inside a longer English word it is not the term
+
+
+def test_a_compound_matches_however_it_is_typed() -> None:
+    # learners drop the hyphens of "cheapest-to-deliver" or join "sell-off" into one word
+    table = TABLE + "| 拋售 | 抛售 | sell-off | 大量賣出。 |\n| 最便宜可交割債券 | 最便宜可交割债券 | cheapest-to-deliver / CTD | 交割成本最低的債券。 |\n"
+    g = Glossary(parse(table))
+    for text in ("what is the cheapest to deliver bond", "the Cheapest-To-Deliver", "the selloff in april", "a sell off"):
+        assert g.matches(text), text
+    assert "cheapest-to-deliver" not in g.expand("cheapest to deliver?")  # already typed, just spaced
+    assert g.define("cheapest to deliver").zh_hant == ("最便宜可交割債券",)
+    assert not g.matches("sell offers")  # still whole words

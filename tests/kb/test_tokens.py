@@ -26,9 +26,17 @@ def test_numbers_and_mixed_text():
 
 def test_english_helpers_match_tokenize():
     words = english_words("the stop-loss limits of funds")
-    assert words == ["stop-loss", "limits", "funds"]
-    assert stem_words(words) == tokenize("the stop-loss limits of funds")
+    assert words == ["stop", "loss", "limits", "funds"]
+    assert stem_words(words) == tokenize("the stop loss limits of funds")
     assert stem_words([]) == []
+
+
+def test_a_hyphenated_word_meets_its_spaced_and_joined_forms():
+    hyphenated = set(tokenize("the sell-off"))
+    assert set(tokenize("a sell off")) <= hyphenated
+    assert set(tokenize("the selloff")) <= hyphenated
+    assert {"cheapest", "deliv"} <= set(tokenize("cheapest-to-deliver"))
+    assert tokenize("-") == [] and tokenize("well- said") == ["well", "said"]
 
 
 def test_a_question_and_a_passage_cut_a_term_the_same_way():
