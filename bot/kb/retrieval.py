@@ -451,7 +451,7 @@ def _query_terms(
     if TRANSLATE:
         rest = match_form(question)
         for term in terms:
-            for form in _folded_forms(term):
+            for form in _typed_forms(term):
                 rest = rest.replace(form, " ")
         groups += dictionary.bridge(rest, index.idf.__contains__, TRANSLATION_WEIGHT)
     return groups
@@ -464,7 +464,7 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _folded_forms(term: Term) -> tuple[str, ...]:
+def _typed_forms(term: Term) -> tuple[str, ...]:
     """A term's forms as typed (see :func:`glossary.variants`), longest first: the order the
     question's mentions are blanked in."""
     return tuple(sorted({v for form in term.all_forms for v in variants(form)}, key=len, reverse=True))

@@ -82,8 +82,13 @@ def english_words(text: str) -> list[str]:
     words = []
     for w in _WORD.findall(text):
         if w.isascii() and w[0].isalpha():
-            words.extend(p for p in w.split("-") if p and p not in _STOP_EN)
+            words.extend(_parts(w))
     return words
+
+
+def _parts(word: str) -> list[str]:
+    """The content words of a possibly hyphenated word."""
+    return [p for p in word.split("-") if p and p not in _STOP_EN]
 
 
 def stem_words(words: list[str]) -> list[str]:
@@ -96,10 +101,10 @@ def _english(word: str) -> list[str]:
     parts and its joined form, so "sell-off", "sell off" and "selloff" all meet."""
     if word in _STOP_EN:
         return []
-    if "-" not in word.strip("-"):
-        return [word.strip("-")] if word.strip("-") else []
-    parts = [p for p in word.split("-") if p and p not in _STOP_EN]
-    return [*parts, word.replace("-", "")]
+    bare = word.strip("-")
+    if "-" not in bare:
+        return [bare] if bare else []
+    return [*_parts(word), word.replace("-", "")]
 
 
 def tokenize(text: str) -> list[str]:
