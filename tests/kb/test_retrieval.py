@@ -242,7 +242,7 @@ def _clear_memos(retriever):
     from bot.kb import retrieval
 
     retrieval._tokens.cache_clear()
-    retrieval._folded_forms.cache_clear()
+    retrieval._typed_forms.cache_clear()
     retriever.dictionary._segmented.cache_clear()
     retriever.dictionary._senses.cache_clear()
     retriever.index.column.cache_clear()
