@@ -204,7 +204,7 @@ class Engine:
         hits = self._candidates(question, intent)
         quotes = embedded.select_quotes(
             question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
-            translated=self.retriever.bridged_tokens(question),
+            groups=self.retriever.query_groups(question),
         )
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)

@@ -44,7 +44,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 #: How often a search compares the index pointer with the snapshot it serves (seconds).
 POINTER_CHECK_S = 5.0
-#: Questions whose BM25 query a snapshot keeps for :meth:`Retriever.bridged_tokens`, which the
+#: Questions whose BM25 query a snapshot keeps for :meth:`Retriever.query_groups`, which the
 #: engine calls right after searching the same question.  Small on purpose: it serves that second
 #: look (and the few searches one answer makes), not repeated questions.
 QUERY_CACHE = 64
@@ -198,11 +198,11 @@ class Retriever:
         """How rare a token is in the corpus (0 for unknown tokens)."""
         return self.index.idf.get(token, 0.0)
 
-    def bridged_tokens(self, question: str) -> set[str]:
-        """The other-language BM25 tokens the question was translated to (glossary and
-        CC-CEDICT), for an answerer that scores sentences of either language by overlap.
-        Free right after :meth:`search` of the same question on the same snapshot: the query
-        it built is kept (see :class:`QueryCache`).
+    def query_groups(self, question: str) -> list[Group]:
+        """The question's structured BM25 query (its tokens, glossary forms, CC-CEDICT
+        translations), for an answerer that scores sentences of either language by the
+        question's concepts.  Free right after :meth:`search` of the same question on the same
+        snapshot: the query it built is kept (see :class:`QueryCache`).
         """
         index, glossary, dictionary = self.index, self.glossary, self.dictionary
         text = (question or "").strip()  # as search() sees it; the tokens do not change
@@ -211,7 +211,11 @@ class Retriever:
         if query is None:
             query = self._build_query(index, glossary, dictionary, text)
             index.queries.put(text, state, query)
-        return {t for _, alternatives, source in query for a in alternatives if a != source for t in a}
+        return query
+
+    def bridged_tokens(self, question: str) -> set[str]:
+        """The other-language BM25 tokens the question was translated to (glossary and CC-CEDICT)."""
+        return {t for _, alternatives, source in self.query_groups(question) for a in alternatives if a != source for t in a}
 
     @property
     def size(self) -> int:
@@ -223,7 +227,7 @@ class Retriever:
         index, glossary, dictionary = self.index, self.glossary, self.dictionary
         # Both rankers run in every mode: the question-level gate reads them together.
         dense = self._dense(index, question)
-        # Always built afresh (the cache only spares bridged_tokens the second build).
+        # Always built afresh (the cache only spares query_groups the second build).
         query = self._build_query(index, glossary, dictionary, question)
         index.queries.put(question, _query_state(glossary, dictionary), query)
         lexical = self._lexical(index, query)
@@ -446,8 +450,8 @@ def _query_terms(
     if terms is None:
         terms = glossary.matches(question)
     # glossary forms stand for the question's words they translate
-    covered = tuple(t for term in terms for f in term.all_forms for t in _tokens(f))
-    groups += [(1.0, ((t,),), covered) for t in _tokens(" ".join(expansion))]
+    covered = tuple(t for term in terms for f in term.all_forms for t in form_tokens(f))
+    groups += [(1.0, ((t,),), covered) for t in form_tokens(" ".join(expansion))]
     if TRANSLATE:
         rest = match_form(question)
         for term in terms:
@@ -458,7 +462,7 @@ def _query_terms(
 
 
 @lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
+def form_tokens(text: str) -> tuple[str, ...]:
     """:func:`tokenize` of a glossary form or expansion, which recur from question to question."""
     return tuple(tokenize(text))
 
@@ -477,7 +481,7 @@ def _query_state(glossary: Glossary, dictionary: Dictionary) -> tuple[Any, ...]:
 
 class QueryCache:
     """The last few questions' BM25 queries on one snapshot, so the engine's second look at the
-    question it just searched (:meth:`Retriever.bridged_tokens`) costs nothing.
+    question it just searched (:meth:`Retriever.query_groups`) costs nothing.
 
     Held by the :class:`Index` it was built on, so a reload (a new snapshot) starts empty; an
     entry also names the glossary, dictionary and translation switches it was built with and is

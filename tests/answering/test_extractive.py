@@ -115,7 +115,10 @@ def test_translated_tokens_let_a_sentence_in_the_other_language_answer():
     hits = [hit("瑞穗證券估計，基差交易的部位在四月初縮減了約三成。", 1)]
     question = "what did mizuho estimate"
     assert ex.select_quotes(question, hits, GLOSSARY, "en", idf) == []
-    quotes = ex.select_quotes(question, hits, GLOSSARY, "en", idf, translated=set(tokenize("瑞穗 估計")))
+    # the retriever's groups for it: its own words, then CC-CEDICT's translations of two of them
+    groups = [(1.0, ((t,),), (t,)) for t in tokenize(question)]
+    groups += [(1.0, (("瑞穗",),), ("mizuho",)), (1.0, (("估計",),), ("estim",))]
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "en", idf, groups=groups)
     assert quotes and "瑞穗" in quotes[0].sentence
 
 
