@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,17 @@ def contains_any(text: str, expected: list[str]) -> bool:
     """Substring match after NFKC, whitespace removal, case and Trad/Simp folding."""
     haystack = squash(text)
     return any(squash(item) in haystack for item in expected)
+
+
+def contains_literal(text: str, forbidden: list[str]) -> bool:
+    """Substring match after NFKC, whitespace removal and case only: a ``forbid`` string is text
+    that must not appear as written, and some name script damage ("也就是隻按" for 只按) that
+    Trad/Simp folding would equate with the correct text."""
+    def plain(value: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).casefold()
+
+    haystack = plain(text)
+    return any(plain(item) in haystack for item in forbidden)
 
 
 def check_calc(case: dict[str, Any]) -> bool:
@@ -233,7 +245,7 @@ def _answer_correct(case: dict[str, Any], answer: dict[str, Any]) -> bool | None
     for group in case.get("groups", []):
         verdicts.append(contains_any(answer["answer"], group))
     if case.get("forbid"):
-        verdicts.append(not contains_any(answer["answer"], case["forbid"]))
+        verdicts.append(not contains_literal(answer["answer"], case["forbid"]))
     if "grounded" in case:
         verdicts.append(bool(answer["grounded"]) == bool(case["grounded"]))
     if not verdicts:

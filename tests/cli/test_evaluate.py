@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bot.cli.evaluate import contains_any, engine_asker, evaluate, load_cases
+from bot.cli.evaluate import contains_any, contains_literal, engine_asker, evaluate, load_cases
 from bot.errors import UserError
 from bot.settings import ROOT
 from tests.conftest import cli_env
@@ -23,6 +23,15 @@ def test_contains_any_folds_script_width_space_and_case():
     assert contains_any("美聯儲 在 2020 年", ["美联储在２０２０年"])
     assert contains_any("Basis  Trade", ["basistrade"])
     assert not contains_any("repo", ["haircut"])
+
+
+def test_forbidden_text_is_matched_as_written_not_script_folded():
+    # eval/learner.jsonl L-004 forbids the s2tw damage 隻按; folding would equate it with 只按
+    right = "也就是只按抵押品市值的（1 − h）比例借出資金。"
+    assert contains_any(right, ["也就是隻按"])  # why forbid cannot use the folded match
+    assert not contains_literal(right, ["也就是隻按"])
+    assert contains_literal("也就是隻按抵押品市值", ["也就是 隻按"])
+    assert contains_literal("The Trigger", ["the trigger"])
 
 
 def test_metrics_and_misses(retriever):
