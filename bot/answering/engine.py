@@ -208,7 +208,9 @@ class Engine:
         )
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)
-        text, cited = embedded.compose(question, lang, quotes, self.glossary)
+        # a how-much answer names the figure other top passages give for the same quantity
+        others = hits[: self.settings.top_k] if intent == "amount" else ()
+        text, cited = embedded.compose(question, lang, quotes, self.glossary, others)
         first_quote: dict[str, str] = {}
         for quote in quotes:
             first_quote.setdefault(quote.hit.chunk_id, quote.sentence)

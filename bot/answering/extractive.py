@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -587,8 +587,15 @@ def _cite_key(hit: Hit) -> str:
     return f"{hit.title}\x00{hit.section}"
 
 
-def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) -> tuple[str, list[Hit]]:
-    """Answer text with [n] citations, and the cited hits in citation order."""
+def compose(
+    question: str, lang: Lang, quotes: list[Quote], glossary: Glossary, others: Sequence[Hit] = ()
+) -> tuple[str, list[Hit]]:
+    """Answer text with [n] citations, and the cited hits in citation order.
+
+    ``others`` are passages the answer does not quote that may state a quoted figure
+    differently (the top hits of a how-much question): a figure one of them gives for the same
+    quantity is named beside the quoted one, and its passage is cited.
+    """
     cited: list[Hit] = []
     numbers: dict[str, int] = {}
     parts: list[tuple[str, str]] = []
@@ -600,11 +607,20 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
         number = numbers[key]
         shown = figures.as_of(in_script(quote.sentence, lang), quote.hit.date, lang)
         parts.append((sentence_lang(quote.sentence), f"{shown} [{number}]"))
-    # Figures for one quantity that the quoted documents state differently are each named.
-    disputes = [
-        figures.render(c, lang, lambda h: numbers[_cite_key(h)])
-        for c in figures.conflicts(question, [(q.sentence, q.hit) for q in quotes])[:1]
-    ]
+    # Figures for one quantity that the quoted documents, or the other passages, state
+    # differently are each named; a dispute must involve a quoted figure.
+    quoted = {q.sentence for q in quotes}
+    pairs = [(q.sentence, q.hit) for q in quotes]
+    pairs += [(sentence, hit) for hit in others for sentence, _ in _sentences(hit.text) if sentence not in quoted]
+    disputes = []
+    for conflict in figures.conflicts(question, pairs):
+        if any(side.sentence in quoted for side in conflict.sides):
+            for side in conflict.sides:
+                if _cite_key(side.hit) not in numbers:
+                    cited.append(side.hit)
+                    numbers[_cite_key(side.hit)] = len(cited)
+            disputes.append(figures.render(conflict, lang, lambda h: numbers[_cite_key(h)]))
+            break
     listed = intents.question_intent(question) == "list" and len(parts) > 2
     if lang == "en":
         english = [p for kind, p in parts if kind == "en"]

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.calc.evaluator import guarded
 from bot.errors import CalcError
-from bot.text import detect_lang, split_sentences, to_script
+from bot.text import cjk_ratio, detect_lang, split_sentences, to_script
 
 if TYPE_CHECKING:
     from bot.kb.retrieval import Hit
@@ -875,7 +875,10 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
             where = named
         else:
             date = format_date(side.hit.date, lang)
-            where = comma.join(p for p in (doc_label(side.hit), date) if p)
+            label = doc_label(side.hit)
+            if zh is not None and len(label.split()) >= 3 and cjk_ratio(label) < 0.3:
+                label = ""  # an English title in a Chinese line: the [n] source names it
+            where = comma.join(p for p in (label, date) if p)
             where = f"{named}; {where}" if named else where
         if zh is None:
             parts.append(f"{figure_text(side.figure, lang)} [{cite(side.hit)}] ({where})")

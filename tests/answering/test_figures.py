@@ -178,10 +178,31 @@ def test_the_same_disagreement_across_scripts_in_the_askers_script():
     jpm = quote(MECHANICS, "摩根大通（JPMorgan）策略師估計")
     (found,) = fg.conflicts("基差交易在2020年的規模多大?", [barth, jpm])
     hant = fg.render(found, "zh-Hant", citer())
-    assert hant.startswith("來源說法不一:約 4,000 億至 5,000 億美元 [1](Treasury market stress and the basis trade,2026 年 11 月)")
+    # the English document's title is left to the sources line: a Chinese line names its date
+    assert hant.startswith("來源說法不一:約 4,000 億至 5,000 億美元 [1](2026 年 11 月)")
     assert "與最高 6,500 億美元 [2](Bloomberg, 2020 年 3 月 19 日)" in hant
     hans = fg.render(found, "zh-Hans", citer())
     assert hans.startswith("来源说法不一:约 4,000 亿至 5,000 亿美元 [1]") and "与最高 6,500 亿美元 [2]" in hans
+
+
+def test_a_how_much_answer_names_the_figure_another_top_passage_gives():
+    from bot.answering import extractive as ex
+    from bot.kb.glossary import load as load_glossary
+
+    glossary = load_glossary(CORPUS)
+    question = "How big was the basis trade in 2020?"
+    jpm_sentence, jpm = quote(STRESS, "JPMorgan strategists estimated")
+    _, barth = quote(EXPLAINER, "Barth and Kahn estimate")
+    answer = [ex.Quote(jpm, jpm_sentence, 1.0)]
+    text, cited = ex.compose(question, "en", answer, glossary, others=[jpm, barth])
+    assert "Sources differ: " in text and "$400–500bn [2]" in text and "$650bn [1]" in text
+    assert cited == [jpm, barth]  # the passage that disagrees is cited too
+    text, cited = ex.compose(question, "en", answer, glossary)
+    assert "Sources differ" not in text and cited == [jpm]
+    # a top passage about another quantity (leverage) is neither disputed nor cited
+    _, leverage = quote(STRESS, "levered up to 50 times")
+    text, cited = ex.compose(question, "en", answer, glossary, others=[leverage])
+    assert "Sources differ" not in text and cited == [jpm]
 
 
 def test_a_repeated_disagreement_is_one_line():
@@ -207,7 +228,7 @@ def test_leverage_50x_against_a_100x_claim():
         "vs up to 100x [2] (FEDS Notes, March 2024)."
     )
     assert fg.render(found, "zh-Hant", citer()) == (
-        "來源說法不一:最高 50 倍 [1](Bloomberg; Treasury market stress and the basis trade,2026 年 11 月)"
+        "來源說法不一:最高 50 倍 [1](Bloomberg; 2026 年 11 月)"
         "與最高 100 倍 [2](FEDS Notes,2024 年 3 月)。"
     )
     vocus = quote(VOCUS, "動輒可達50倍")  # "50 times or more" does not contradict 100x
