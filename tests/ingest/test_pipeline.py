@@ -314,7 +314,7 @@ def test_new_token_rules_retokenise_without_re_embedding(make_settings, corpus_c
     first = run(settings, model_factory=lambda: model)
     # a "new segmenter": its fingerprint and its tokens both differ
     monkeypatch.setattr(tokens, "fingerprint", lambda: "another-segmenter")
-    monkeypatch.setattr(pipeline, "tokenize", lambda text: [*tokens.tokenize(text), "newsegmenter"])
+    monkeypatch.setattr(pipeline, "tokenize", lambda text, memo=None: [*tokens.tokenize(text, memo), "newsegmenter"])
     counting = CountingModel(model)
     again = run(settings, model_factory=counting)
     assert again.chunks == first.chunks and again.embedded == 0

@@ -73,3 +73,20 @@ def test_chunk_sizes_are_counted_by_the_models_own_tokenizer():
         texts.append("".join(rng.choice(rng.choice(alphabets)) for _ in range(rng.randint(0, 30))))
     assert count_tokens(texts) == [len(ids) for ids in model_tokenizer.encode(texts)]
     assert count_tokens(["基差"]) < count_tokens(["基差交易的風險與槓桿"])
+
+
+def test_the_counters_normaliser_gives_the_models_bytes():
+    """The run-copying normaliser behind the counter is the model's own, output for output:
+    spaces (single, repeated, leading, trailing), combining marks after ASCII, NFKC forms."""
+    import random
+
+    from bot.kb import embeddings
+    from bot.settings import ROOT
+
+    model = embeddings._tokenizer()._normalizer
+    fast = embeddings._Normalizer(model)
+    texts = [p for path in sorted((ROOT / "corpus").glob("*.md")) for p in path.read_text(encoding="utf-8").split("\n")]
+    rng = random.Random(5)
+    pool = list("abcAZ09<=>.-,  \t\n\r\u3000。，「」（）基差交易ｆ①㍿ﬁ😀\u0301\u0308\u030a")
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 25))) for _ in range(5000)]
+    assert [fast(t) for t in texts] == [model.normalize(t) for t in texts]
