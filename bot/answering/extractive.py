@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from bot.answering import figures, intents
 from bot.kb.glossary import Glossary, readable_row
-from bot.kb.retrieval import Hit
+from bot.kb.retrieval import Hit, form_tokens
 from bot.kb.tokens import tokenize
 from bot.text import Lang, cjk_ratio, detect_lang, fold, split_sentences, squash, to_script
 
@@ -163,20 +163,31 @@ def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     )
 
 
-def _shared(wanted: set[str], tokens: frozenset[str]) -> set[str]:
-    """Tokens in both, letting English stems meet their longer forms (comply ~ compliance)."""
+Stems = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _stems(wanted: set[str]) -> Stems:
+    """The wanted words of 5+ English letters, each with its prefixes of 5+ letters: what
+    :func:`_shared` lets meet a longer or shorter form, read once per question, not per sentence."""
+    return tuple((w, frozenset(w[:n] for n in range(5, len(w)))) for w in wanted if len(w) >= 5 and w.isascii())
+
+
+def _shared(wanted: set[str], stems: Stems, tokens: frozenset[str], longer: tuple[str, ...]) -> set[str]:
+    """Tokens in both, letting English stems meet their longer forms (comply ~ compliance).
+
+    ``stems`` is :func:`_stems` of ``wanted``, ``longer`` :func:`_long_english` of ``tokens``.
+    """
     shared = wanted & tokens
-    rest = [w for w in wanted - shared if len(w) >= 5 and w.isascii()]
-    if rest:
-        longer = _long_english(tokens)
-        for word in rest:
-            # a token of 5+ letters that starts the word, or the word starts a token
-            if any(word[:n] in tokens for n in range(5, len(word))):
-                shared.add(word)
-                continue
-            at = bisect.bisect_left(longer, word)
-            if at < len(longer) and longer[at].startswith(word):
-                shared.add(word)
+    for word, prefixes in stems:
+        if word in shared:
+            continue
+        # a token of 5+ letters that starts the word, or the word starts a token
+        if not prefixes.isdisjoint(tokens):
+            shared.add(word)
+            continue
+        at = bisect.bisect_left(longer, word)
+        if at < len(longer) and longer[at].startswith(word):
+            shared.add(word)
     return shared
 
 
@@ -236,6 +247,34 @@ def _traits(sentence: str) -> _Traits:
     )
 
 
+class _Reading(NamedTuple):
+    """A quotable sentence of a passage and all scoring reads of it whatever the question."""
+
+    sentence: str
+    tokens: frozenset[str]
+    longer: tuple[str, ...]  # :func:`_long_english` of the tokens
+    lang: str  # :func:`sentence_lang`
+    trait: _Traits
+    norm: float  # the length normaliser of its overlap score
+
+
+@lru_cache(maxsize=8192)
+def _readings(text: str) -> tuple[_Reading, ...]:
+    """:func:`_sentences` of a passage with their traits: the same passages come back question
+    after question, so what does not depend on the question is read once per passage."""
+    return tuple(
+        _Reading(sentence, tokens, _long_english(tokens), sentence_lang(sentence), _traits(sentence),
+                 math.sqrt(4 + len(tokens)))
+        for sentence, tokens in _sentences(text)
+    )
+
+
+@lru_cache(maxsize=16384)
+def _folded(sentence: str) -> str:
+    """:func:`fold` of a candidate sentence, which comparisons and coverage read many times."""
+    return fold(sentence)
+
+
 @lru_cache(maxsize=32768)
 def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
     """How much the sentence looks like an answer of the wanted kind."""
@@ -265,7 +304,7 @@ def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
 
 def _coverage(sentence: str, terms: list) -> int:
     """How many of the question's glossary terms the sentence names, in any script."""
-    folded = fold(sentence)
+    folded = _folded(sentence)
     return sum(1 for term in terms if any(fold(form) in folded for form in term.all_forms))
 
 
@@ -290,11 +329,17 @@ def _sides(question: str, glossary: Glossary) -> list[str]:
     return []
 
 
-def _mentions(sentence: str, side: str, glossary: Glossary) -> bool:
+def _side_forms(side: str, glossary: Glossary) -> tuple[str, ...]:
+    """The folded forms of the glossary terms a comparison side names (none for a year)."""
+    return () if side.isdigit() else tuple(fold(form) for term in glossary.matches(side) for form in term.all_forms)
+
+
+def _mentions(sentence: str, side: str, forms: tuple[str, ...]) -> bool:
+    """The sentence names the side: the year, or a form of its terms (``forms``: :func:`_side_forms`)."""
     if side.isdigit():
         return side in sentence
-    folded = fold(sentence)
-    return any(fold(form) in folded for term in glossary.matches(side) for form in term.all_forms) or side in folded
+    folded = _folded(sentence)
+    return any(form in folded for form in forms) or side in folded
 
 
 def select_quotes(
@@ -315,7 +360,8 @@ def select_quotes(
     dictionary), so a sentence in the other language is scored by what it shares too.
     """
     own = set(tokenize(question))
-    expanded = (set(tokenize(" ".join(glossary.expand(question)))) | (translated or set())) - own
+    # The expansion's tokens as the search of this question cached them.
+    expanded = (set(form_tokens(" ".join(glossary.expand(question)))) | (translated or set())) - own
     if not own and not expanded:
         return []
     intent = intent or intents.question_intent(question)
@@ -331,37 +377,51 @@ def select_quotes(
         # older tokenizer) is as rare as words get, not worthless.
         return idf(token) or UNKNOWN_IDF
 
+    # Everything the loop below reads of the question, read once (it runs for every sentence
+    # of every candidate passage).
+    own_weight = {t: weight(t) for t in own}
+    expanded_weight = {t: weight(t) for t in expanded}
+    own_stems, expanded_stems = _stems(own), _stems(expanded)
     own_mass = sum(idf(t) for t in own)
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
-    heading = {
-        hit.section: sum(weight(t) for t in _shared(own, _heading_tokens(hit.section))) / own_mass
-        for hit in hits if own_mass
-    }
+    heading: dict[str, float] = {}
+    if own_mass:
+        for section in {hit.section for hit in hits}:
+            words = _heading_tokens(section)
+            shared = _shared(own, own_stems, words, _long_english(words))
+            heading[section] = sum(own_weight[t] for t in shared) / own_mass
+    lead_ins = intent == "list"
     scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
-        for index, (sentence, tokens) in enumerate(_sentences(hit.text)):
-            trait = _traits(sentence)
-            if trait.meta or (trait.lead_in and intent != "list"):
+        near = 0.5 / hit.rank
+        under = SECTION_WEIGHT * heading.get(hit.section, 0.0)
+        row = intent != "definition" and hit.is_glossary
+        for index, reading in enumerate(_readings(hit.text)):
+            trait = reading.trait
+            if trait.meta or (trait.lead_in and not lead_ins):
                 continue
-            mine = sum(weight(t) for t in _shared(own, tokens))
-            overlap = mine + 0.7 * sum(weight(t) for t in _shared(expanded, tokens))
+            sentence, tokens = reading.sentence, reading.tokens
+            mine = sum(own_weight[t] for t in _shared(own, own_stems, tokens, reading.longer))
+            overlap = mine + 0.7 * sum(
+                expanded_weight[t] for t in _shared(expanded, expanded_stems, tokens, reading.longer)
+            )
             if overlap <= 0:
                 continue
             covered = mine / own_mass if own_mass else 0.0
-            score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
-            score += SECTION_WEIGHT * heading.get(hit.section, 0.0)
-            if sentence_lang(sentence) == asked:
+            score = overlap / reading.norm + near + 0.8 * covered
+            score += under
+            if reading.lang == asked:
                 score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms)
-            if bonus > 0 and asked == "en" and sentence_lang(sentence) == "zh":
+            if bonus > 0 and asked == "en" and reading.lang == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
             if intent == "amount" and ratio_asked:
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
             if trait.suppose:
                 score -= 0.8
-            if intent != "definition" and hit.is_glossary:
+            if row:
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
             if intent not in ("when", "amount") and (
                 (wants_date and trait.date) or (wants_amount and trait.amount)
@@ -374,9 +434,9 @@ def select_quotes(
     if not scored:
         return []
     if _NOW.search(question) and not years:
-        latest = max((int(y) for q, _ in scored for y in _YEAR.findall(q.sentence)), default=0)
+        latest = max((int(y) for q, _ in scored for y in _traits(q.sentence).years), default=0)
         for q, _ in scored:
-            if str(latest) in _YEAR.findall(q.sentence):
+            if str(latest) in _traits(q.sentence).years:
                 q.score += 0.8
     scored.sort(key=lambda pair: -pair[0].score)
     if asked == "zh":
@@ -397,7 +457,7 @@ def select_quotes(
             scored = chinese
     if years and intent != "compare":
         # A question about 2025 is not answered by a sentence that only speaks of 2020.
-        on_year = [p for p in scored if not _YEAR.findall(p[0].sentence) or set(_YEAR.findall(p[0].sentence)) & years]
+        on_year = [p for p in scored if not _traits(p[0].sentence).years or _traits(p[0].sentence).years & years]
         if on_year:
             scored = on_year
     if intent in ("when", "amount", "yesno"):
@@ -461,7 +521,17 @@ def _compare(
         if not any(_same_fact(pair[0].sentence, q.sentence, pair[1], t) for q, t in chosen):
             chosen.append(pair)
 
-    both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)
+    # Each sentence is asked about each side several times below: the answers are kept.
+    forms = {side: _side_forms(side, glossary) for side in sides}
+    said: dict[tuple[str, str], bool] = {}
+
+    def mentions(sentence: str, side: str) -> bool:
+        key = (sentence, side)
+        if key not in said:
+            said[key] = _mentions(sentence, side, forms[side])
+        return said[key]
+
+    both = [p for p in scored if all(mentions(p[0].sentence, s) for s in sides)
             and (not by_figure or _traits(p[0].sentence).amount)]
     both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
@@ -470,11 +540,10 @@ def _compare(
         if contrasted and _CONTRAST.search(both[0][0].sentence):
             take(contrasted[0])
     for side in sides:
-        if any(_mentions(q.sentence, side, glossary) and not _mentions(q.sentence, sides[1 - sides.index(side)], glossary)
-               for q, _ in chosen):
+        other = sides[1 - sides.index(side)]
+        if any(mentions(q.sentence, side) and not mentions(q.sentence, other) for q, _ in chosen):
             continue
-        alone = [p for p in scored if _mentions(p[0].sentence, side, glossary)
-                 and not _mentions(p[0].sentence, sides[1 - sides.index(side)], glossary)]
+        alone = [p for p in scored if mentions(p[0].sentence, side) and not mentions(p[0].sentence, other)]
         if alone:
             take(alone[0])
     if not chosen:
@@ -531,8 +600,11 @@ def _cite_key(hit: Hit) -> str:
     return f"{hit.title}\x00{hit.section}"
 
 
-def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) -> tuple[str, list[Hit]]:
-    """Answer text with [n] citations, and the cited hits in citation order."""
+def compose(
+    question: str, lang: Lang, quotes: list[Quote], glossary: Glossary, intent: str | None = None
+) -> tuple[str, list[Hit]]:
+    """Answer text with [n] citations, and the cited hits in citation order (``intent``
+    defaults to :func:`intents.question_intent`, which the caller has usually read already)."""
     cited: list[Hit] = []
     numbers: dict[str, int] = {}
     parts: list[tuple[str, str]] = []
@@ -549,7 +621,7 @@ def compose(question: str, lang: Lang, quotes: list[Quote], glossary: Glossary) 
         figures.render(c, lang, lambda h: numbers[_cite_key(h)])
         for c in figures.conflicts(question, [(q.sentence, q.hit) for q in quotes])[:1]
     ]
-    listed = intents.question_intent(question) == "list" and len(parts) > 2
+    listed = (intent or intents.question_intent(question)) == "list" and len(parts) > 2
     if lang == "en":
         english = [p for kind, p in parts if kind == "en"]
         chinese = [p for kind, p in parts if kind == "zh"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.calc.evaluator import guarded
@@ -503,6 +504,14 @@ def extract(sentence: str) -> list[Figure]:
         return []
 
 
+@lru_cache(maxsize=8192)
+def _quoted_figures(sentence: str) -> tuple[Figure, ...]:
+    """:func:`extract` for :func:`conflicts`, remembered per sentence: answers quote the same
+    sentences again and again, and a figure is frozen.  A time-out raises, so it is never
+    remembered (a sentence that timed out under load is read afresh next time)."""
+    return tuple(_extract(sentence))
+
+
 def _extract(sentence: str) -> list[Figure]:
     folded = _fold(sentence)
     raw: list[tuple[int, int, Kind, float, float, str]] = []
@@ -672,8 +681,14 @@ _EXAMPLE_WORDS = ("hypothetical", "worked example", "示例", "假設", "假设"
 
 def _example_hit(hit: Hit) -> bool:
     """A worked example's chunk: its figures are parameters, not claims about the market."""
-    text = _fold(f"{hit.section}\n{hit.text}")
-    return any(word in text for word in _EXAMPLE_WORDS)
+    return _example_text(hit.section, hit.text)
+
+
+@lru_cache(maxsize=4096)
+def _example_text(section: str, text: str) -> bool:
+    """:func:`_example_hit` of a chunk, read once per chunk (the same chunks are quoted again and again)."""
+    folded = _fold(f"{section}\n{text}")
+    return any(word in folded for word in _EXAMPLE_WORDS)
 
 
 def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
@@ -733,15 +748,22 @@ def conflicts(
                 if sentence not in seen:
                     seen.add(sentence)
                     pairs.append((sentence, hit))
-    kinds, wanted = question_kinds(question), _question_tags(question)
+    # The question is read only once a quote states a figure that could count: most state none.
+    asked: tuple[frozenset[str], set[str]] | None = None
     found: list[Side] = []
     for sentence, hit in pairs:
-        if _example_hit(hit):
+        try:
+            every = _quoted_figures(sentence)
+        except CalcError:
+            every = ()  # as extract(): no figures rather than a failed answer
+        stated = [f for f in every if not f.hypothetical and f.measure is not None]
+        if not stated or _example_hit(hit):
             continue
-        for figure in extract(sentence):
-            if figure.hypothetical or figure.measure is None or figure.kind not in kinds:
-                continue
-            if figure.tags & wanted:
+        if asked is None:
+            asked = question_kinds(question), _question_tags(question)
+        kinds, wanted = asked
+        for figure in stated:
+            if figure.kind in kinds and figure.tags & wanted:
                 found.append(Side(figure, sentence, hit, attribution(sentence, figure.span)))
     groups: list[list[Side]] = []
     for i, a in enumerate(found):

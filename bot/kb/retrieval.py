@@ -446,8 +446,8 @@ def _query_terms(
     if terms is None:
         terms = glossary.matches(question)
     # glossary forms stand for the question's words they translate
-    covered = tuple(t for term in terms for f in term.all_forms for t in _tokens(f))
-    groups += [(1.0, ((t,),), covered) for t in _tokens(" ".join(expansion))]
+    covered = tuple(t for term in terms for f in term.all_forms for t in form_tokens(f))
+    groups += [(1.0, ((t,),), covered) for t in form_tokens(" ".join(expansion))]
     if TRANSLATE:
         rest = match_form(question)
         for term in terms:
@@ -458,8 +458,9 @@ def _query_terms(
 
 
 @lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    """:func:`tokenize` of a glossary form or expansion, which recur from question to question."""
+def form_tokens(text: str) -> tuple[str, ...]:
+    """:func:`tokenize` of a glossary form or expansion, which recur from question to question
+    (and the answerer reads the expansion a search of the same question just tokenised)."""
     return tuple(tokenize(text))
 
 

@@ -241,7 +241,7 @@ def _reference_lexical(index, query, candidates):
 def _clear_memos(retriever):
     from bot.kb import retrieval
 
-    retrieval._tokens.cache_clear()
+    retrieval.form_tokens.cache_clear()
     retrieval._typed_forms.cache_clear()
     retriever.dictionary._segmented.cache_clear()
     retriever.dictionary._senses.cache_clear()
