@@ -308,14 +308,25 @@ def _coverage(sentence: str, terms: list) -> int:
     return sum(1 for term in terms if any(fold(form) in folded for form in term.all_forms))
 
 
+@lru_cache(maxsize=16384)
+def _squashed(sentence: str) -> str:
+    """:func:`squash` of a candidate sentence: picking compares each one with every sentence chosen."""
+    return squash(sentence)
+
+
+@lru_cache(maxsize=16384)
+def _numbers(sentence: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\d[\d,.]*", sentence))
+
+
 def _same_fact(a: str, b: str, ta: frozenset[str], tb: frozenset[str]) -> bool:
     """Two sentences state one fact: same text, or mostly the same words and figures."""
-    if squash(a) == squash(b):
+    if _squashed(a) == _squashed(b):
         return True
     if ta and tb and len(ta & tb) / len(ta | tb) >= 0.6:
         return True
-    numbers_a = set(re.findall(r"\d[\d,.]*", a))
-    return len(numbers_a) >= 2 and numbers_a == set(re.findall(r"\d[\d,.]*", b)) and bool(ta & tb)
+    numbers_a = _numbers(a)
+    return len(numbers_a) >= 2 and numbers_a == _numbers(b) and bool(ta & tb)
 
 
 def _sides(question: str, glossary: Glossary) -> list[str]:
@@ -402,9 +413,9 @@ def select_quotes(
             if trait.meta or (trait.lead_in and not lead_ins):
                 continue
             sentence, tokens = reading.sentence, reading.tokens
-            mine = sum(own_weight[t] for t in _shared(own, own_stems, tokens, reading.longer))
+            mine = sum(map(own_weight.__getitem__, _shared(own, own_stems, tokens, reading.longer)))
             overlap = mine + 0.7 * sum(
-                expanded_weight[t] for t in _shared(expanded, expanded_stems, tokens, reading.longer)
+                map(expanded_weight.__getitem__, _shared(expanded, expanded_stems, tokens, reading.longer))
             )
             if overlap <= 0:
                 continue
@@ -561,7 +572,7 @@ def _whole_list(
         after = sentences[quote.index + 1][0] if quote.index + 1 < len(sentences) else ""
         nxt = (following(quote.hit) if following else [])
         if not after and nxt:
-            first = [s for s, _ in _sentences(nxt[0].text) if squash(s) != squash(quote.sentence)]
+            first = [s for s, _ in _sentences(nxt[0].text) if _squashed(s) != _squashed(quote.sentence)]
             after = first[0] if first else ""
         if _LEAD_IN.search(quote.sentence) or (
             _ENUMERATION.search(quote.sentence) and (_ITEM.search(after) or _ITEM_LABEL.search(after))
@@ -572,14 +583,14 @@ def _whole_list(
         return []
     passages = [anchor.hit, *(following(anchor.hit) if following else [])]
     out = [anchor]
-    seen = {squash(anchor.sentence)}
+    seen = {_squashed(anchor.sentence)}
     started = False
     for number, hit in enumerate(passages):
         sentences = _sentences(hit.text)
         start = anchor.index + 1 if number == 0 else 0
         for index in range(start, len(sentences)):
             sentence = sentences[index][0]
-            if squash(sentence) in seen:
+            if _squashed(sentence) in seen:
                 continue
             if is_meta(sentence):
                 continue
@@ -588,7 +599,7 @@ def _whole_list(
                 return out
             if not item and not started and number == 0 and index > anchor.index + 1:
                 return out
-            seen.add(squash(sentence))
+            seen.add(_squashed(sentence))
             out.append(Quote(hit, sentence, anchor.score, index))
             started = True
             if len(out) >= 6 or sum(len(q.sentence) for q in out) > _BUDGET["list"]:
