@@ -510,6 +510,13 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
     return [q for q, _ in chosen]
 
 
+@lru_cache(maxsize=16384)
+def _sets_apart(sentence: str) -> tuple[bool, bool]:
+    """(gives a cause or trigger, draws a contrast): what a comparison reads of every candidate
+    sentence, and the same sentences come back for every comparison of the same things."""
+    return bool(_CAUSE.search(sentence) or _TRIGGER.search(sentence)), bool(_CONTRAST.search(sentence))
+
+
 def _compare(
     scored: list[tuple[Quote, frozenset[str]]], sides: list[str], glossary: Glossary, by_figure: bool = False
 ) -> list[Quote]:
@@ -522,7 +529,7 @@ def _compare(
     for quote, _ in scored:
         if by_figure:
             quote.score += 1.0 if _traits(quote.sentence).amount else -0.5
-        elif _CAUSE.search(quote.sentence) or _TRIGGER.search(quote.sentence):
+        elif _sets_apart(quote.sentence)[0]:
             quote.score += 0.6
     scored = sorted(scored, key=lambda pair: -pair[0].score)
     best = scored[0][0].score
@@ -544,11 +551,11 @@ def _compare(
 
     both = [p for p in scored if all(mentions(p[0].sentence, s) for s in sides)
             and (not by_figure or _traits(p[0].sentence).amount)]
-    both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
+    both.sort(key=lambda p: -(p[0].score + (0.8 if _sets_apart(p[0].sentence)[1] else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
         take(both[0])
-        contrasted = [p for p in both[1:] if _CONTRAST.search(p[0].sentence) and p[0].score >= 0.5 * best]
-        if contrasted and _CONTRAST.search(both[0][0].sentence):
+        contrasted = [p for p in both[1:] if _sets_apart(p[0].sentence)[1] and p[0].score >= 0.5 * best]
+        if contrasted and _sets_apart(both[0][0].sentence)[1]:
             take(contrasted[0])
     for side in sides:
         other = sides[1 - sides.index(side)]

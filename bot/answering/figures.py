@@ -699,9 +699,23 @@ def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
     the last one before it; "" when the sentence names none.
     """
     try:
-        found = list(_ATTRIBUTION.finditer(_fold(sentence)))
+        names = _sources_named(sentence)
     except CalcError:
         return ""
+    if not names:
+        return ""
+    if span is None:
+        return names[0][1]
+    after = [name for start, name in names if start >= span[1]]
+    before = [name for start, name in names if start < span[0]]
+    return after[0] if after else before[-1] if before else ""
+
+
+@lru_cache(maxsize=8192)
+def _sources_named(sentence: str) -> tuple[tuple[int, str], ...]:
+    """Every source the sentence names, (where, name) in order: read once per quoted sentence,
+    not once per figure and answer.  A time-out raises, so it is never remembered."""
+    found = list(_ATTRIBUTION.finditer(_fold(sentence)))
     names = []
     for m in found:
         group = next(g for g in ("paren", "per", "lead", "zhlead") if m.group(g))
@@ -716,13 +730,7 @@ def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if parts:
             names.append((start, ", ".join(parts[-2:])))
-    if not names:
-        return ""
-    if span is None:
-        return names[0][1]
-    after = [name for start, name in names if start >= span[1]]
-    before = [name for start, name in names if start < span[0]]
-    return after[0] if after else before[-1] if before else ""
+    return tuple(names)
 
 
 def conflicts(
@@ -925,9 +933,8 @@ def as_of(sentence: str, date: str, lang: str) -> str:
     written = format_date(date, lang)
     if not written:
         return sentence
-    folded = _fold(sentence)
     try:
-        if not _relative(folded) or _HAS_DATE.search(folded):
+        if not _undated_now(sentence):
             return sentence
     except CalcError:
         return sentence
@@ -939,3 +946,11 @@ def as_of(sentence: str, date: str, lang: str) -> str:
     cut = len(body) if mark is None else end + mark
     note = f" (as of {written})" if lang == "en" else f"(截至 {written})"
     return body[:cut].rstrip() + note + body[cut:]
+
+
+@lru_cache(maxsize=8192)
+def _undated_now(sentence: str) -> bool:
+    """The sentence says "now" and names no date (what :func:`as_of` dates): read once per quoted
+    sentence.  A time-out raises, so it is never remembered."""
+    folded = _fold(sentence)
+    return _relative(folded) and not _HAS_DATE.search(folded)
