@@ -258,7 +258,7 @@ class _Reading(NamedTuple):
     norm: float  # the length normaliser of its overlap score
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _readings(text: str) -> tuple[_Reading, ...]:
     """:func:`_sentences` of a passage with their traits: the same passages come back question
     after question, so what does not depend on the question is read once per passage."""
