@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -24,7 +25,7 @@ from bot.errors import BackendError
 from bot.kb import store
 from bot.kb.embeddings import KNOWN_MODELS
 from bot.kb.glossary import Glossary, Term
-from bot.kb.retrieval import Hit, Retriever, validate_question
+from bot.kb.retrieval import Hit, Index, Retriever, validate_question
 from bot.settings import Settings
 from bot.text import Lang, detect_lang, fold, script_neutral, warm_up
 
@@ -147,6 +148,7 @@ class Engine:
         self.settings = settings
         self.retriever = retriever
         self.chat_model = chat_model
+        self._layout: _Layout | None = None
 
     @classmethod
     def build(cls, settings: Settings, chat_model: Any | None = None) -> Engine:
@@ -210,7 +212,7 @@ class Engine:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)
         # a how-much answer names the figure other top passages give for the same quantity
         others = hits[: self.settings.top_k] if intent == "amount" else ()
-        text, cited = embedded.compose(question, lang, quotes, self.glossary, others)
+        text, cited = embedded.compose(question, lang, quotes, self.glossary, others, intent=intent)
         first_quote: dict[str, str] = {}
         for quote in quotes:
             first_quote.setdefault(quote.hit.chunk_id, quote.sentence)
@@ -256,19 +258,27 @@ class Engine:
                     hits.append(hit)
         return hits
 
+    def _index_layout(self) -> _Layout:
+        """The :class:`_Layout` of the snapshot the retriever serves now (rebuilt after a reload)."""
+        index = self.retriever.index
+        layout = self._layout
+        if layout is None or layout.index is not index:
+            layout = self._layout = _Layout.of(index)  # one assignment: a racing question builds its own
+        return layout
+
     def _glossary_hit(self, term: Term) -> Hit | None:
         """The glossary row of a term, as a passage of its own (rows are down-weighted in search)."""
-        index = self.retriever.index
-        wanted = f"zh-Hant: {' / '.join(term.zh_hant)} ·"
-        for i, text in enumerate(index.texts):
-            for line in text.splitlines():
-                if line.startswith(wanted):
-                    return Hit.of(index, i, rank=1, text=line)
+        layout = self._index_layout()
+        wanted = f"{_ROW_MARK}{' / '.join(term.zh_hant)} ·"
+        for i, line in layout.rows:
+            if line.startswith(wanted):
+                return Hit.of(layout.index, i, rank=1, text=line)
         return None
 
     def _following(self, hit: Hit, count: int = 4) -> list[Hit]:
         """The next passages of the hit's document, for quoting a list that runs on."""
-        index = self.retriever.index
+        layout = self._index_layout()
+        index = layout.index
         at = index.position.get(hit.chunk_id)
         if at is None:
             return []
@@ -276,10 +286,7 @@ class Engine:
         doc, position = meta.get("doc_id"), meta.get("position")
         if position is None:
             return []
-        rows = {
-            m.get("position"): i for i, m in enumerate(index.metas)
-            if m.get("doc_id") == doc and isinstance(m.get("position"), int)
-        }
+        rows = layout.positions.get(doc, {})
         out = []
         for step in range(1, count + 1):
             i = rows.get(position + step)
@@ -350,6 +357,32 @@ class Engine:
         """Serve the index the pointer names now, and the glossary the corpus holds now
         (after an ingest, by this process or another)."""
         self.retriever.reload()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the engine looks up in one index snapshot, read once per snapshot rather than by a
+    scan of every chunk per question: the lines that may be glossary rows (chunk, line) in
+    chunk order, and each document's chunks by position."""
+
+    index: Index
+    rows: tuple[tuple[int, str], ...]
+    positions: dict[Any, dict[int, int]]
+
+    @classmethod
+    def of(cls, index: Index) -> _Layout:
+        rows = tuple(
+            (i, line) for i, text in enumerate(index.texts) for line in text.splitlines() if line.startswith(_ROW_MARK)
+        )
+        positions: dict[Any, dict[int, int]] = {}
+        for i, meta in enumerate(index.metas):
+            if isinstance(meta.get("position"), int):
+                positions.setdefault(meta.get("doc_id"), {})[meta["position"]] = i
+        return cls(index, rows, positions)
+
+
+#: How a glossary row starts (:meth:`Engine._glossary_hit` looks for one term's row).
+_ROW_MARK = "zh-Hant: "
 
 
 def _lang_in_context(question: str, history: list[tuple[str, str]]) -> Lang:

@@ -164,20 +164,33 @@ def _sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     )
 
 
-def _shared(wanted: set[str] | frozenset[str], tokens: frozenset[str]) -> set[str]:
-    """Tokens in both, letting English stems meet their longer forms (comply ~ compliance)."""
+Stems = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _stems(wanted: set[str] | frozenset[str]) -> Stems:
+    """The wanted words of 5+ English letters, each with its prefixes of 5+ letters: what
+    :func:`_shared` lets meet a longer or shorter form, read once per question, not per sentence."""
+    return tuple((w, frozenset(w[:n] for n in range(5, len(w)))) for w in wanted if len(w) >= 5 and w.isascii())
+
+
+def _shared(
+    wanted: set[str] | frozenset[str], stems: Stems, tokens: frozenset[str], longer: tuple[str, ...]
+) -> set[str]:
+    """Tokens in both, letting English stems meet their longer forms (comply ~ compliance).
+
+    ``stems`` is :func:`_stems` of ``wanted``, ``longer`` :func:`_long_english` of ``tokens``.
+    """
     shared = set(wanted & tokens)
-    rest = [w for w in wanted - shared if len(w) >= 5 and w.isascii()]
-    if rest:
-        longer = _long_english(tokens)
-        for word in rest:
-            # a token of 5+ letters that starts the word, or the word starts a token
-            if any(word[:n] in tokens for n in range(5, len(word))):
-                shared.add(word)
-                continue
-            at = bisect.bisect_left(longer, word)
-            if at < len(longer) and longer[at].startswith(word):
-                shared.add(word)
+    for word, prefixes in stems:
+        if word in shared:
+            continue
+        # a token of 5+ letters that starts the word, or the word starts a token
+        if not prefixes.isdisjoint(tokens):
+            shared.add(word)
+            continue
+        at = bisect.bisect_left(longer, word)
+        if at < len(longer) and longer[at].startswith(word):
+            shared.add(word)
     return shared
 
 
@@ -237,6 +250,34 @@ def _traits(sentence: str) -> _Traits:
     )
 
 
+class _Reading(NamedTuple):
+    """A quotable sentence of a passage and all scoring reads of it whatever the question."""
+
+    sentence: str
+    tokens: frozenset[str]
+    longer: tuple[str, ...]  # :func:`_long_english` of the tokens
+    lang: str  # :func:`sentence_lang`
+    trait: _Traits
+    norm: float  # the length normaliser of its overlap score
+
+
+@lru_cache(maxsize=4096)
+def _readings(text: str) -> tuple[_Reading, ...]:
+    """:func:`_sentences` of a passage with their traits: the same passages come back question
+    after question, so what does not depend on the question is read once per passage."""
+    return tuple(
+        _Reading(sentence, tokens, _long_english(tokens), sentence_lang(sentence), _traits(sentence),
+                 math.sqrt(4 + len(tokens)))
+        for sentence, tokens in _sentences(text)
+    )
+
+
+@lru_cache(maxsize=16384)
+def _folded(sentence: str) -> str:
+    """:func:`fold` of a candidate sentence, which comparisons and coverage read many times."""
+    return fold(sentence)
+
+
 @lru_cache(maxsize=32768)
 def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
     """How much the sentence looks like an answer of the wanted kind."""
@@ -266,18 +307,29 @@ def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
 
 def _coverage(sentence: str, terms: list) -> int:
     """How many of the question's glossary terms the sentence names, in any script."""
-    folded = fold(sentence)
+    folded = _folded(sentence)
     return sum(1 for term in terms if any(fold(form) in folded for form in term.all_forms))
+
+
+@lru_cache(maxsize=16384)
+def _squashed(sentence: str) -> str:
+    """:func:`squash` of a candidate sentence: picking compares each one with every sentence chosen."""
+    return squash(sentence)
+
+
+@lru_cache(maxsize=16384)
+def _numbers(sentence: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\d[\d,.]*", sentence))
 
 
 def _same_fact(a: str, b: str, ta: frozenset[str], tb: frozenset[str]) -> bool:
     """Two sentences state one fact: same text, or mostly the same words and figures."""
-    if squash(a) == squash(b):
+    if _squashed(a) == _squashed(b):
         return True
     if ta and tb and len(ta & tb) / len(ta | tb) >= 0.6:
         return True
-    numbers_a = set(re.findall(r"\d[\d,.]*", a))
-    return len(numbers_a) >= 2 and numbers_a == set(re.findall(r"\d[\d,.]*", b)) and bool(ta & tb)
+    numbers_a = _numbers(a)
+    return len(numbers_a) >= 2 and numbers_a == _numbers(b) and bool(ta & tb)
 
 
 def _sides(question: str, glossary: Glossary) -> list[str]:
@@ -291,11 +343,17 @@ def _sides(question: str, glossary: Glossary) -> list[str]:
     return []
 
 
-def _mentions(sentence: str, side: str, glossary: Glossary) -> bool:
+def _side_forms(side: str, glossary: Glossary) -> tuple[str, ...]:
+    """The folded forms of the glossary terms a comparison side names (none for a year)."""
+    return () if side.isdigit() else tuple(fold(form) for term in glossary.matches(side) for form in term.all_forms)
+
+
+def _mentions(sentence: str, side: str, forms: tuple[str, ...]) -> bool:
+    """The sentence names the side: the year, or a form of its terms (``forms``: :func:`_side_forms`)."""
     if side.isdigit():
         return side in sentence
-    folded = fold(sentence)
-    return any(fold(form) in folded for term in glossary.matches(side) for form in term.all_forms) or side in folded
+    folded = _folded(sentence)
+    return any(form in folded for form in forms) or side in folded
 
 
 def select_quotes(
@@ -331,38 +389,48 @@ def select_quotes(
         # older tokenizer) is as rare as words get, not worthless.
         return idf(token) or UNKNOWN_IDF
 
+    # Everything the loop below reads of the question, read once (it runs for every sentence
+    # of every candidate passage).
+    own_weight = {t: weight(t) for t in own}
+    own_stems = _stems(own)
     concepts = _concepts(own, terms, groups or [], weight)
-
     own_mass = sum(idf(t) for t in own)
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
-    heading = {
-        hit.section: sum(weight(t) for t in _shared(own, _heading_tokens(hit.section))) / own_mass
-        for hit in hits if own_mass
-    }
+    heading: dict[str, float] = {}
+    if own_mass:
+        for section in {hit.section for hit in hits}:
+            words = _heading_tokens(section)
+            shared = _shared(own, own_stems, words, _long_english(words))
+            heading[section] = sum(own_weight[t] for t in shared) / own_mass
+    lead_ins = intent == "list"
     scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
-        for index, (sentence, tokens) in enumerate(_sentences(hit.text)):
-            trait = _traits(sentence)
-            if trait.meta or (trait.lead_in and intent != "list"):
+        near = 0.5 / hit.rank
+        under = SECTION_WEIGHT * heading.get(hit.section, 0.0)
+        row = intent != "definition" and hit.is_glossary
+        for index, reading in enumerate(_readings(hit.text)):
+            trait = reading.trait
+            if trait.meta or (trait.lead_in and not lead_ins):
                 continue
-            overlap = sum(_matched(concept, tokens, weight) for concept in concepts)
+            sentence, tokens = reading.sentence, reading.tokens
+            overlap = sum(_matched(concept, tokens, reading.longer, own_weight) for concept in concepts)
             if overlap <= 0:
                 continue
             covered = overlap / own_mass if own_mass else 0.0
-            score = overlap / math.sqrt(4 + len(tokens)) + 0.5 / hit.rank + 0.8 * covered
-            score += SECTION_WEIGHT * heading.get(hit.section, 0.0)
-            if sentence_lang(sentence) == asked:
+            score = overlap / reading.norm + near + 0.8 * covered
+            score += under
+            if reading.lang == asked:
                 score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms)
-            if bonus > 0 and asked == "en" and sentence_lang(sentence) == "zh":
+            if bonus > 0 and asked == "en" and reading.lang == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
             if intent == "amount" and ratio_asked:
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
             if trait.suppose:
                 score -= 0.8
-            if intent != "definition" and hit.is_glossary:
+            if row:
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
             if intent not in ("when", "amount") and (
                 (wants_date and trait.date) or (wants_amount and trait.amount)
@@ -375,9 +443,9 @@ def select_quotes(
     if not scored:
         return []
     if _NOW.search(question) and not years:
-        latest = max((int(y) for q, _ in scored for y in _YEAR.findall(q.sentence)), default=0)
+        latest = max((int(y) for q, _ in scored for y in _traits(q.sentence).years), default=0)
         for q, _ in scored:
-            if str(latest) in _YEAR.findall(q.sentence):
+            if str(latest) in _traits(q.sentence).years:
                 q.score += 0.8
     scored.sort(key=lambda pair: -pair[0].score)
     if asked == "zh":
@@ -398,7 +466,7 @@ def select_quotes(
             scored = chinese
     if years and intent != "compare":
         # A question about 2025 is not answered by a sentence that only speaks of 2020.
-        on_year = [p for p in scored if not _YEAR.findall(p[0].sentence) or set(_YEAR.findall(p[0].sentence)) & years]
+        on_year = [p for p in scored if not _traits(p[0].sentence).years or _traits(p[0].sentence).years & years]
         if on_year:
             scored = on_year
     if intent in ("when", "amount", "yesno"):
@@ -438,6 +506,8 @@ class _Concept(NamedTuple):
     alternatives: tuple[tuple[str, ...], ...]
     #: How sure a translation is: 1 for a glossary form, 1/sqrt(senses) for a dictionary word.
     sureness: float
+    #: :func:`_stems` of ``own``, read once per question.
+    stems: Stems
 
 
 def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Callable[[str], float]) -> list[_Concept]:
@@ -452,22 +522,23 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
             continue
         left -= mine
         others = tuple(sorted(form for form in forms if not set(form) <= mine))
-        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0))
+        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0, _stems(mine)))
     for sureness, alternatives, source in groups:
         words = frozenset(source)
         # the question's own tokens (alternatives == (source,)) and glossary groups (whose
         # source is every form's tokens) are not dictionary translations of words still left
         if words and words <= left and alternatives != (tuple(source),):
             left -= words
-            concepts.append(_Concept(sum(map(weight, words)), words, tuple(alternatives), sureness))
-    concepts += [_Concept(weight(t), frozenset((t,)), (), 1.0) for t in sorted(left)]
+            concepts.append(_Concept(sum(map(weight, words)), words, tuple(alternatives), sureness, _stems(words)))
+    concepts += [_Concept(weight(t), frozenset((t,)), (), 1.0, _stems({t})) for t in sorted(left)]
     return concepts
 
 
-def _matched(concept: _Concept, tokens: frozenset[str], weight: Callable[[str], float]) -> float:
+def _matched(concept: _Concept, tokens: frozenset[str], longer: tuple[str, ...], own_weight: dict[str, float]) -> float:
     """What a sentence earns for one concept: its share of the question's own words, or the
-    translated share if it names the concept in the other language, plus the glossed bonus."""
-    got = sum(map(weight, _shared(concept.own, tokens)))
+    translated share if it names the concept in the other language, plus the glossed bonus.
+    ``longer`` is :func:`_long_english` of ``tokens``, ``own_weight`` the question's word weights."""
+    got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, longer)))
     if any(all(t in tokens for t in alt) for alt in concept.alternatives):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got
@@ -495,6 +566,13 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
     return [q for q, _ in chosen]
 
 
+@lru_cache(maxsize=16384)
+def _sets_apart(sentence: str) -> tuple[bool, bool]:
+    """(gives a cause or trigger, draws a contrast): what a comparison reads of every candidate
+    sentence, and the same sentences come back for every comparison of the same things."""
+    return bool(_CAUSE.search(sentence) or _TRIGGER.search(sentence)), bool(_CONTRAST.search(sentence))
+
+
 def _compare(
     scored: list[tuple[Quote, frozenset[str]]], sides: list[str], glossary: Glossary, by_figure: bool = False
 ) -> list[Quote]:
@@ -507,7 +585,7 @@ def _compare(
     for quote, _ in scored:
         if by_figure:
             quote.score += 1.0 if _traits(quote.sentence).amount else -0.5
-        elif _CAUSE.search(quote.sentence) or _TRIGGER.search(quote.sentence):
+        elif _sets_apart(quote.sentence)[0]:
             quote.score += 0.6
     scored = sorted(scored, key=lambda pair: -pair[0].score)
     best = scored[0][0].score
@@ -517,20 +595,29 @@ def _compare(
         if not any(_same_fact(pair[0].sentence, q.sentence, pair[1], t) for q, t in chosen):
             chosen.append(pair)
 
-    both = [p for p in scored if all(_mentions(p[0].sentence, s, glossary) for s in sides)
+    # Each sentence is asked about each side several times below: the answers are kept.
+    forms = {side: _side_forms(side, glossary) for side in sides}
+    said: dict[tuple[str, str], bool] = {}
+
+    def mentions(sentence: str, side: str) -> bool:
+        key = (sentence, side)
+        if key not in said:
+            said[key] = _mentions(sentence, side, forms[side])
+        return said[key]
+
+    both = [p for p in scored if all(mentions(p[0].sentence, s) for s in sides)
             and (not by_figure or _traits(p[0].sentence).amount)]
-    both.sort(key=lambda p: -(p[0].score + (0.8 if _CONTRAST.search(p[0].sentence) else 0.0)))
+    both.sort(key=lambda p: -(p[0].score + (0.8 if _sets_apart(p[0].sentence)[1] else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
         take(both[0])
-        contrasted = [p for p in both[1:] if _CONTRAST.search(p[0].sentence) and p[0].score >= 0.5 * best]
-        if contrasted and _CONTRAST.search(both[0][0].sentence):
+        contrasted = [p for p in both[1:] if _sets_apart(p[0].sentence)[1] and p[0].score >= 0.5 * best]
+        if contrasted and _sets_apart(both[0][0].sentence)[1]:
             take(contrasted[0])
     for side in sides:
-        if any(_mentions(q.sentence, side, glossary) and not _mentions(q.sentence, sides[1 - sides.index(side)], glossary)
-               for q, _ in chosen):
+        other = sides[1 - sides.index(side)]
+        if any(mentions(q.sentence, side) and not mentions(q.sentence, other) for q, _ in chosen):
             continue
-        alone = [p for p in scored if _mentions(p[0].sentence, side, glossary)
-                 and not _mentions(p[0].sentence, sides[1 - sides.index(side)], glossary)]
+        alone = [p for p in scored if mentions(p[0].sentence, side) and not mentions(p[0].sentence, other)]
         if alone:
             take(alone[0])
     if not chosen:
@@ -548,7 +635,7 @@ def _whole_list(
         after = sentences[quote.index + 1][0] if quote.index + 1 < len(sentences) else ""
         nxt = (following(quote.hit) if following else [])
         if not after and nxt:
-            first = [s for s, _ in _sentences(nxt[0].text) if squash(s) != squash(quote.sentence)]
+            first = [s for s, _ in _sentences(nxt[0].text) if _squashed(s) != _squashed(quote.sentence)]
             after = first[0] if first else ""
         if _LEAD_IN.search(quote.sentence) or (
             _ENUMERATION.search(quote.sentence) and (_ITEM.search(after) or _ITEM_LABEL.search(after))
@@ -559,14 +646,14 @@ def _whole_list(
         return []
     passages = [anchor.hit, *(following(anchor.hit) if following else [])]
     out = [anchor]
-    seen = {squash(anchor.sentence)}
+    seen = {_squashed(anchor.sentence)}
     started = False
     for number, hit in enumerate(passages):
         sentences = _sentences(hit.text)
         start = anchor.index + 1 if number == 0 else 0
         for index in range(start, len(sentences)):
             sentence = sentences[index][0]
-            if squash(sentence) in seen:
+            if _squashed(sentence) in seen:
                 continue
             if is_meta(sentence):
                 continue
@@ -575,7 +662,7 @@ def _whole_list(
                 return out
             if not item and not started and number == 0 and index > anchor.index + 1:
                 return out
-            seen.add(squash(sentence))
+            seen.add(_squashed(sentence))
             out.append(Quote(hit, sentence, anchor.score, index))
             started = True
             if len(out) >= 6 or sum(len(q.sentence) for q in out) > _BUDGET["list"]:
@@ -588,13 +675,19 @@ def _cite_key(hit: Hit) -> str:
 
 
 def compose(
-    question: str, lang: Lang, quotes: list[Quote], glossary: Glossary, others: Sequence[Hit] = ()
+    question: str,
+    lang: Lang,
+    quotes: list[Quote],
+    glossary: Glossary,
+    others: Sequence[Hit] = (),
+    intent: str | None = None,
 ) -> tuple[str, list[Hit]]:
     """Answer text with [n] citations, and the cited hits in citation order.
 
     ``others`` are passages the answer does not quote that may state a quoted figure
     differently (the top hits of a how-much question): a figure one of them gives for the same
-    quantity is named beside the quoted one, and its passage is cited.
+    quantity is named beside the quoted one, and its passage is cited.  ``intent`` defaults to
+    :func:`intents.question_intent`, which the caller has usually read already.
     """
     cited: list[Hit] = []
     numbers: dict[str, int] = {}
@@ -621,7 +714,7 @@ def compose(
                     numbers[_cite_key(side.hit)] = len(cited)
             disputes.append(figures.render(conflict, lang, lambda h: numbers[_cite_key(h)]))
             break
-    listed = intents.question_intent(question) == "list" and len(parts) > 2
+    listed = (intent or intents.question_intent(question)) == "list" and len(parts) > 2
     if lang == "en":
         english = [p for kind, p in parts if kind == "en"]
         chinese = [p for kind, p in parts if kind == "zh"]

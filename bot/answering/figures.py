@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.calc.evaluator import guarded
@@ -503,6 +504,14 @@ def extract(sentence: str) -> list[Figure]:
         return []
 
 
+@lru_cache(maxsize=8192)
+def _quoted_figures(sentence: str) -> tuple[Figure, ...]:
+    """:func:`extract` for :func:`conflicts`, remembered per sentence: answers quote the same
+    sentences again and again, and a figure is frozen.  A time-out raises, so it is never
+    remembered (a sentence that timed out under load is read afresh next time)."""
+    return tuple(_extract(sentence))
+
+
 def _extract(sentence: str) -> list[Figure]:
     folded = _fold(sentence)
     raw: list[tuple[int, int, Kind, float, float, str]] = []
@@ -672,8 +681,14 @@ _EXAMPLE_WORDS = ("hypothetical", "worked example", "示例", "假設", "假设"
 
 def _example_hit(hit: Hit) -> bool:
     """A worked example's chunk: its figures are parameters, not claims about the market."""
-    text = _fold(f"{hit.section}\n{hit.text}")
-    return any(word in text for word in _EXAMPLE_WORDS)
+    return _example_text(hit.section, hit.text)
+
+
+@lru_cache(maxsize=4096)
+def _example_text(section: str, text: str) -> bool:
+    """:func:`_example_hit` of a chunk, read once per chunk (the same chunks are quoted again and again)."""
+    folded = _fold(f"{section}\n{text}")
+    return any(word in folded for word in _EXAMPLE_WORDS)
 
 
 def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
@@ -684,9 +699,23 @@ def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
     the last one before it; "" when the sentence names none.
     """
     try:
-        found = list(_ATTRIBUTION.finditer(_fold(sentence)))
+        names = _sources_named(sentence)
     except CalcError:
         return ""
+    if not names:
+        return ""
+    if span is None:
+        return names[0][1]
+    after = [name for start, name in names if start >= span[1]]
+    before = [name for start, name in names if start < span[0]]
+    return after[0] if after else before[-1] if before else ""
+
+
+@lru_cache(maxsize=8192)
+def _sources_named(sentence: str) -> tuple[tuple[int, str], ...]:
+    """Every source the sentence names, (where, name) in order: read once per quoted sentence,
+    not once per figure and answer.  A time-out raises, so it is never remembered."""
+    found = list(_ATTRIBUTION.finditer(_fold(sentence)))
     names = []
     for m in found:
         group = next(g for g in ("paren", "per", "lead", "zhlead") if m.group(g))
@@ -701,13 +730,7 @@ def attribution(sentence: str, span: tuple[int, int] | None = None) -> str:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if parts:
             names.append((start, ", ".join(parts[-2:])))
-    if not names:
-        return ""
-    if span is None:
-        return names[0][1]
-    after = [name for start, name in names if start >= span[1]]
-    before = [name for start, name in names if start < span[0]]
-    return after[0] if after else before[-1] if before else ""
+    return tuple(names)
 
 
 def conflicts(
@@ -733,15 +756,22 @@ def conflicts(
                 if sentence not in seen:
                     seen.add(sentence)
                     pairs.append((sentence, hit))
-    kinds, wanted = question_kinds(question), _question_tags(question)
+    # The question is read only once a quote states a figure that could count: most state none.
+    asked: tuple[frozenset[str], set[str]] | None = None
     found: list[Side] = []
     for sentence, hit in pairs:
-        if _example_hit(hit):
+        try:
+            every = _quoted_figures(sentence)
+        except CalcError:
+            every = ()  # as extract(): no figures rather than a failed answer
+        stated = [f for f in every if not f.hypothetical and f.measure is not None]
+        if not stated or _example_hit(hit):
             continue
-        for figure in extract(sentence):
-            if figure.hypothetical or figure.measure is None or figure.kind not in kinds:
-                continue
-            if figure.tags & wanted:
+        if asked is None:
+            asked = question_kinds(question), _question_tags(question)
+        kinds, wanted = asked
+        for figure in stated:
+            if figure.kind in kinds and figure.tags & wanted:
                 found.append(Side(figure, sentence, hit, attribution(sentence, figure.span)))
     groups: list[list[Side]] = []
     for i, a in enumerate(found):
@@ -906,9 +936,8 @@ def as_of(sentence: str, date: str, lang: str) -> str:
     written = format_date(date, lang)
     if not written:
         return sentence
-    folded = _fold(sentence)
     try:
-        if not _relative(folded) or _HAS_DATE.search(folded):
+        if not _undated_now(sentence):
             return sentence
     except CalcError:
         return sentence
@@ -920,3 +949,11 @@ def as_of(sentence: str, date: str, lang: str) -> str:
     cut = len(body) if mark is None else end + mark
     note = f" (as of {written})" if lang == "en" else f"(截至 {written})"
     return body[:cut].rstrip() + note + body[cut:]
+
+
+@lru_cache(maxsize=8192)
+def _undated_now(sentence: str) -> bool:
+    """The sentence says "now" and names no date (what :func:`as_of` dates): read once per quoted
+    sentence.  A time-out raises, so it is never remembered."""
+    folded = _fold(sentence)
+    return _relative(folded) and not _HAS_DATE.search(folded)
