@@ -126,6 +126,8 @@ _INSTITUTION = re.compile(
 _SELF_REFERENCE = re.compile(r"^(?:The )?(?:seed |same )?(?:article|note|document)\b|^The seed article|^本文", re.IGNORECASE)
 _TOTAL = re.compile(r"\b(?:over|total|in all|altogether|cumulative)\b|共|總計|总计|累計|累计", re.IGNORECASE)
 _NOW = re.compile(r"\b(?:now|currently|today|latest|these days)\b|現在|现在|目前|如今|最新", re.IGNORECASE)
+#: A sentence said as of its document's date (see :func:`_mentions`).
+_SAID_NOW = re.compile(_NOW.pattern + r"|\bthis (?:month|year)\b|本月|今年|當前|当前", re.IGNORECASE)
 _CONTRAST = re.compile(r"\bwhile\b|\bwhereas\b|\bbut\b|\bthan\b|而|則|则|相較|相较|不同於|不同于|兩倍|两倍", re.IGNORECASE)
 _ITEM_LABEL = re.compile(r"^\s*+[・•]?\s*+[^，。,:：\s]{2,16}[:：]")
 _STATE = re.compile(
@@ -348,10 +350,16 @@ def _side_forms(side: str, glossary: Glossary) -> tuple[str, ...]:
     return () if side.isdigit() else tuple(fold(form) for term in glossary.matches(side) for form in term.all_forms)
 
 
-def _mentions(sentence: str, side: str, forms: tuple[str, ...]) -> bool:
-    """The sentence names the side: the year, or a form of its terms (``forms``: :func:`_side_forms`)."""
+def _mentions(sentence: str, side: str, forms: tuple[str, ...], date: str = "") -> bool:
+    """The sentence names the side: the year, or a form of its terms (``forms``: :func:`_side_forms`).
+
+    A sentence that says "now / latest / 本月" and names no year is about its document's
+    ``date``: the seed article's 2025 causes ("川普總統最新的關稅政策…") name no year.
+    """
     if side.isdigit():
-        return side in sentence
+        return side in sentence or (
+            date.startswith(side) and bool(_SAID_NOW.search(sentence)) and not _YEAR.search(sentence)
+        )
     folded = _folded(sentence)
     return any(form in folded for form in forms) or side in folded
 
@@ -597,15 +605,15 @@ def _compare(
 
     # Each sentence is asked about each side several times below: the answers are kept.
     forms = {side: _side_forms(side, glossary) for side in sides}
-    said: dict[tuple[str, str], bool] = {}
+    said: dict[tuple[str, str, str], bool] = {}
 
-    def mentions(sentence: str, side: str) -> bool:
-        key = (sentence, side)
+    def mentions(quote: Quote, side: str) -> bool:
+        key = (quote.sentence, quote.hit.date, side)
         if key not in said:
-            said[key] = _mentions(sentence, side, forms[side])
+            said[key] = _mentions(quote.sentence, side, forms[side], quote.hit.date)
         return said[key]
 
-    both = [p for p in scored if all(mentions(p[0].sentence, s) for s in sides)
+    both = [p for p in scored if all(mentions(p[0], s) for s in sides)
             and (not by_figure or _traits(p[0].sentence).amount)]
     both.sort(key=lambda p: -(p[0].score + (0.8 if _sets_apart(p[0].sentence)[1] else 0.0)))
     if both and both[0][0].score >= 0.5 * best:
@@ -615,9 +623,9 @@ def _compare(
             take(contrasted[0])
     for side in sides:
         other = sides[1 - sides.index(side)]
-        if any(mentions(q.sentence, side) and not mentions(q.sentence, other) for q, _ in chosen):
+        if any(mentions(q, side) and not mentions(q, other) for q, _ in chosen):
             continue
-        alone = [p for p in scored if mentions(p[0].sentence, side) and not mentions(p[0].sentence, other)]
+        alone = [p for p in scored if mentions(p[0], side) and not mentions(p[0], other)]
         if alone:
             take(alone[0])
     if not chosen:

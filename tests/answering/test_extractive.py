@@ -161,6 +161,18 @@ def test_a_comparison_of_sizes_gives_each_sides_figure():
     assert "pandemic-driven" in " ".join(q.sentence for q in generic)
 
 
+def test_a_sentence_said_now_belongs_to_its_documents_year_in_a_comparison():
+    # the seed article (dated 2025-04) names no year in its list of 2025 causes
+    old = hit("2020年3月,隨著疫情蔓延與市場恐慌升溫,避險基金面臨大量保證金追繳,開始拋售美債部位。", 1)
+    now = Hit(rank=2, score=1.0, text="・政策與財政不確定性上升:川普總統最新的關稅政策引發疑慮,美債遭到拋售。",
+              title="doc", source="src", lang="zh-Hant", chunk_id="c2", section="doc > part", date="2025-04")
+    quotes = ex.select_quotes("2020年跟2025年美債拋售有什麼不同?", [old, now], GLOSSARY, "zh-Hant", idf)
+    assert any("關稅" in q.sentence for q in quotes) and any("疫情" in q.sentence for q in quotes)
+    undated = Hit(**{**now.__dict__, "date": ""})  # no document date: the sentence names no side
+    assert not ex._mentions(undated.text, "2025", (), undated.date)
+    assert ex._mentions(now.text, "2025", (), now.date) and not ex._mentions(now.text, "2020", (), now.date)
+
+
 def test_a_how_answer_tells_the_steps_of_one_passage():
     # corpus/en-basis-trade-explainer.md: the steps are one passage; the other passage only shares words
     steps = Hit(rank=1, score=1.0, text=(
