@@ -470,6 +470,12 @@ def select_quotes(
         lacking = lacking or bool(
             chinese and english and _coverage(english[0][0].sentence, terms) > _coverage(chinese[0][0].sentence, terms)
         )
+        # ...or, for a comparison, when only an English sentence sets the two sides against each other.
+        if intent == "compare" and chinese and english and not lacking:
+            sides = _sides(question, glossary)
+            lacking = bool(sides) and not any(_contrasts(p[0], sides, glossary) for p in chinese) and any(
+                _contrasts(p[0], sides, glossary) for p in english[:COMPARE_LOOK]
+            )
         if chinese and chinese[0][0].score >= 0.6 * scored[0][0].score and not lacking:
             scored = chinese
     if years and intent != "compare":
@@ -579,6 +585,17 @@ def _sets_apart(sentence: str) -> tuple[bool, bool]:
     """(gives a cause or trigger, draws a contrast): what a comparison reads of every candidate
     sentence, and the same sentences come back for every comparison of the same things."""
     return bool(_CAUSE.search(sentence) or _TRIGGER.search(sentence)), bool(_CONTRAST.search(sentence))
+
+
+#: How far down the English sentences a Chinese comparison looks for one that contrasts the sides.
+COMPARE_LOOK = 8
+
+
+def _contrasts(quote: Quote, sides: list[str], glossary: Glossary) -> bool:
+    """The sentence names both sides of a comparison and draws a contrast between them."""
+    return _sets_apart(quote.sentence)[1] and all(
+        _mentions(quote.sentence, side, _side_forms(side, glossary), quote.hit.date) for side in sides
+    )
 
 
 def _compare(

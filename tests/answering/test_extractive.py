@@ -173,6 +173,21 @@ def test_a_sentence_said_now_belongs_to_its_documents_year_in_a_comparison():
     assert ex._mentions(now.text, "2025", (), now.date) and not ex._mentions(now.text, "2020", (), now.date)
 
 
+def test_a_chinese_comparison_quotes_the_english_sentence_that_sets_the_sides_apart():
+    # corpus/en-stress-2020-2025.md holds the only sentence contrasting the two episodes
+    zh = hit("2020年3月,隨著疫情蔓延與市場恐慌升溫,避險基金面臨大量保證金追繳,開始拋售美債部位。"
+             "2025年的情況雖未達到當年危機的程度,但徵兆卻令人不安。", 1)
+    en = Hit(rank=2, score=1.0, text="March 2020 was a pandemic-driven dash for cash, while April 2025 followed a "
+             "tariff announcement amid policy and fiscal uncertainty.", title="doc", source="src", lang="en",
+             chunk_id="en", section="doc > Comparing March 2020 and April 2025")
+    quotes = ex.select_quotes("2020跟2025有什麼不同?", [zh, en], GLOSSARY, "zh-Hant", idf)
+    assert any("tariff" in q.sentence for q in quotes)
+    # a Chinese sentence that draws the contrast itself is preferred
+    both = hit("2020年是疫情引發的搶現金潮,而2025年則是關稅引發的拋售。", 3)
+    quotes = ex.select_quotes("2020跟2025有什麼不同?", [zh, en, both], GLOSSARY, "zh-Hant", idf)
+    assert not any("tariff" in q.sentence for q in quotes) and any("關稅" in q.sentence for q in quotes)
+
+
 def test_a_how_answer_tells_the_steps_of_one_passage():
     # corpus/en-basis-trade-explainer.md: the steps are one passage; the other passage only shares words
     steps = Hit(rank=1, score=1.0, text=(
