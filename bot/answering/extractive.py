@@ -98,9 +98,26 @@ _AMOUNT = re.compile(
     r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE
 )
 _CAUSE = re.compile(
-    r"因為|因为|由於|由于|因而|導致|导致|所以|造成|迫使|被迫|引發|引发|才能|才穩定|才稳定|為了|为了|不得不|無法|无法|穩定市場|稳定市场|連鎖反應|连锁反应"
+    r"因為|因为|由於|由于|因而|導致|导致|所以|造成|迫使|被迫|引發|引发|不得不|無法|无法|連鎖反應|连锁反应"
     r"|\bbecause\b|\bso\b|\bforced?\b|\bled to\b|\bcause[sd]?\b|\bdue to\b|\bas a result\b|\bexplain"
-    r"|\bcould no longer\b|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b",
+    r"|\bcould no longer\b",
+    re.IGNORECASE,
+)
+#: What an action was for ("the Fed stabilised the market", "為了放大報酬"): the answer to why someone
+#: acted, not to why something happened (see :data:`_EVENT`).
+_PURPOSE = re.compile(
+    r"才能|才穩定|才稳定|為了|为了|穩定市場|稳定市场|\bto make\b|\bin order to\b|\bstabilis|\bstabiliz|\bcredits\b",
+    re.IGNORECASE,
+)
+#: A why-question about something that happened to a market, with no one's action in it.
+_EVENT = re.compile(
+    r"\bcrash|\bsell-?off|\bsold off\b|\bspike|\bplunge|\btumble|\bsurge|\bsoar|\bjump"
+    r"|崩|暴跌|大跌|拋售|抛售|暴漲|暴涨|飆升|飙升|急升|下跌",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\bstep(?:ped)? in\b|\bintervene|\bbuy|\bbought\b|\bpurchase|\bdid (?:the )?(?:fed|sec|regulators?)\b"
+    r"|出手|救市|介入|買|买|購買|购买",
     re.IGNORECASE,
 )
 _SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
@@ -281,12 +298,21 @@ def _folded(sentence: str) -> str:
 
 
 @lru_cache(maxsize=32768)
-def _bonus(intent: str, sentence: str, forms: tuple[str, ...]) -> float:
-    """How much the sentence looks like an answer of the wanted kind."""
+def _asks_purpose(question: str) -> bool:
+    """A why-question about someone's action ("why did the Fed step in"), not about a market event
+    ("why did treasuries crash"), whose answer is its causes, not the response to it."""
+    return not _EVENT.search(question) or bool(_ACTION.search(question))
+
+
+def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = True) -> float:
+    """How much the sentence looks like an answer of the wanted kind (``purpose``: a why-question
+    about someone's action, which a purpose answers; see :func:`_asks_purpose`)."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
     if intent == "why":
-        return 1.5 if _CAUSE.search(sentence) else 0.6 if _WEAK_CAUSE.search(sentence) else -0.8
+        if _CAUSE.search(sentence) or (purpose and _PURPOSE.search(sentence)):
+            return 1.5
+        return 0.6 if _WEAK_CAUSE.search(sentence) or _PURPOSE.search(sentence) else -0.8
     if intent == "how":
         return 0.6 if _MECHANISM.search(sentence) else 0.0
     if intent == "when":
@@ -391,6 +417,7 @@ def select_quotes(
     forms = tuple(fold(form) for term in terms for form in term.all_forms)
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
+    purpose = _asks_purpose(question)
 
     def weight(token: str) -> float:
         # A word the passage holds but the index's idf does not know (an index built by an
@@ -430,7 +457,7 @@ def select_quotes(
             score += under
             if reading.lang == asked:
                 score += SAME_LANGUAGE_BONUS
-            bonus = _bonus(intent, sentence, forms)
+            bonus = _bonus(intent, sentence, forms, purpose)
             if bonus > 0 and asked == "en" and reading.lang == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
@@ -584,7 +611,8 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
 def _sets_apart(sentence: str) -> tuple[bool, bool]:
     """(gives a cause or trigger, draws a contrast): what a comparison reads of every candidate
     sentence, and the same sentences come back for every comparison of the same things."""
-    return bool(_CAUSE.search(sentence) or _TRIGGER.search(sentence)), bool(_CONTRAST.search(sentence))
+    cause = _CAUSE.search(sentence) or _PURPOSE.search(sentence) or _TRIGGER.search(sentence)
+    return bool(cause), bool(_CONTRAST.search(sentence))
 
 
 #: How far down the English sentences a Chinese comparison looks for one that contrasts the sides.

@@ -50,6 +50,17 @@ def test_why_prefers_cause_and_effect():
     assert "stabilised" in quotes[0].sentence
 
 
+def test_why_something_happened_is_not_answered_by_the_response_to_it():
+    # corpus/en-stress-2020-2025.md: the Fed's buying is why the market calmed, not why it crashed
+    hits = [hit(
+        "In March 2020, the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries. "
+        "In March 2020, hedge funds faced margin calls, so they were forced to sell Treasuries.", 1)]
+    quotes = ex.select_quotes("why did treasuries crash in march 2020?", hits, GLOSSARY, "en", idf)
+    assert "margin calls" in quotes[0].sentence
+    quotes = ex.select_quotes("why did the fed buy treasuries in march 2020?", hits, GLOSSARY, "en", idf)
+    assert "stabilised" in quotes[0].sentence
+
+
 def test_how_much_prefers_the_figure_and_the_total():
     hits = [hit(
         "The Fed made its Treasury purchases open-ended in March 2020. "
