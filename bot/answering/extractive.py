@@ -164,7 +164,7 @@ _META = re.compile(
     re.IGNORECASE,
 )
 _LEAD_IN = re.compile(r"[:：]\s*$")
-_GLOSS = re.compile(r"^\s*(?:[（(][^）)]{0,40}[）)])?(?:\s?[a-z]{1,2}\b)?\s*")
+_GLOSS = re.compile(r"^\s*(?:[（(][^）)]{0,40}[）)])?(?:\s?(?!is\b)[a-z]{1,2}\b)?\s*")
 _COPULA = re.compile(
     r"^(?:是|指|即|係|系|就是|也就是|意指|:|：|=|,|，|is\b|are\b|means\b|refers\b|pairs\b|was\b|has (?:been|operated)\b|serves as\b)"
 )
@@ -278,17 +278,26 @@ class _Reading(NamedTuple):
     lang: str  # :func:`sentence_lang`
     trait: _Traits
     norm: float  # the length normaliser of its overlap score
+    #: It only announces the items that follow it ("The article lists four causes. First, …"):
+    #: a list quotes it as its lead; any other answer skips it, as it holds no fact of its own.
+    announces: bool
 
 
 @lru_cache(maxsize=4096)
 def _readings(text: str) -> tuple[_Reading, ...]:
     """:func:`_sentences` of a passage with their traits: the same passages come back question
     after question, so what does not depend on the question is read once per passage."""
+    sentences = _sentences(text)
     return tuple(
         _Reading(sentence, tokens, _long_english(tokens), sentence_lang(sentence), _traits(sentence),
-                 math.sqrt(4 + len(tokens)))
-        for sentence, tokens in _sentences(text)
+                 math.sqrt(4 + len(tokens)), index + 1 < len(sentences) and _announces(sentence, sentences[index + 1][0]))
+        for index, (sentence, tokens) in enumerate(sentences)
     )
+
+
+def _announces(sentence: str, after: str) -> bool:
+    """An enumeration ("lists four causes", "由三個部分組成") followed by its first item."""
+    return bool(_ENUMERATION.search(sentence)) and bool(_ITEM.search(after) or _ITEM_LABEL.search(after))
 
 
 @lru_cache(maxsize=16384)
@@ -331,6 +340,23 @@ def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = T
     if intent == "list":
         return 0.6 if (_ENUMERATION.search(sentence) or _ITEM.search(sentence)) else 0.0
     return 0.0
+
+
+#: What a sentence loses in a definition answer when it defines a longer term that contains the
+#: asked one ("implied repo rate" for "repo", 總基差 for 基差): it answers another question.
+DEFINES_OTHER = 1.0
+
+
+def _longer_forms(terms: list[Term], glossary: Glossary) -> tuple[str, ...]:
+    """Folded forms of the other glossary terms whose forms contain a form of an asked term."""
+    asked = {fold(form) for term in terms for form in term.all_forms}
+    return tuple(
+        folded
+        for term in glossary.terms
+        if term not in terms
+        for folded in (fold(form) for form in term.all_forms)
+        if any(a in folded and a != folded for a in asked)
+    )
 
 
 def _coverage(sentence: str, terms: list) -> int:
@@ -418,6 +444,8 @@ def select_quotes(
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
     purpose = _asks_purpose(question)
+    # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
+    longer = _longer_forms(terms, glossary) if intent == "definition" else ()
 
     def weight(token: str) -> float:
         # A word the passage holds but the index's idf does not know (an index built by an
@@ -446,7 +474,7 @@ def select_quotes(
         row = intent != "definition" and hit.is_glossary
         for index, reading in enumerate(_readings(hit.text)):
             trait = reading.trait
-            if trait.meta or (trait.lead_in and not lead_ins):
+            if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
                 continue
             sentence, tokens = reading.sentence, reading.tokens
             overlap = sum(_matched(concept, tokens, reading.longer, own_weight) for concept in concepts)
@@ -458,6 +486,8 @@ def select_quotes(
             if reading.lang == asked:
                 score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms, purpose)
+            if longer and _defines(sentence, longer):
+                bonus = -DEFINES_OTHER
             if bonus > 0 and asked == "en" and reading.lang == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
@@ -690,9 +720,7 @@ def _whole_list(
         if not after and nxt:
             first = [s for s, _ in _sentences(nxt[0].text) if _squashed(s) != _squashed(quote.sentence)]
             after = first[0] if first else ""
-        if _LEAD_IN.search(quote.sentence) or (
-            _ENUMERATION.search(quote.sentence) and (_ITEM.search(after) or _ITEM_LABEL.search(after))
-        ):
+        if _LEAD_IN.search(quote.sentence) or _announces(quote.sentence, after):
             anchor = quote
             break
     if anchor is None:

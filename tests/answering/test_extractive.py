@@ -235,3 +235,33 @@ def test_after_the_best_step_its_own_passage_comes_first():
     ]
     assert [q.hit.chunk_id for q in ex._pick(scored, "how")][:2] == ["a", "a"]
     assert [q.hit.chunk_id for q in ex._pick(scored, "other")][:2] == ["a", "b"]
+
+
+def test_what_is_a_term_is_not_answered_by_the_definition_of_a_longer_term():
+    # corpus/glossary.md rows as the engine quotes them: 逆附買回 contains 附買回
+    rows = [hit("逆附買回 (reverse repo): 從資金借出方角度看的附買回交易，即借出資金並收取證券作為抵押品。", 1),
+            hit("附買回 / 附買回協議 (repo / repurchase agreement): 以證券作為抵押品借入短期資金、並約定日後買回該證券的融資交易。",
+                2)]
+    quotes = ex.select_quotes("附買回是什麼意思?", rows, GLOSSARY, "zh-Hant", idf)
+    assert [q.sentence[:6] for q in quotes] == ["附買回 / "]
+    # ...while the longer term's own question still gets its own definition first
+    quotes = ex.select_quotes("什麼是逆附買回?", rows, GLOSSARY, "zh-Hant", idf)
+    assert quotes[0].sentence.startswith("逆附買回")
+
+
+def test_a_definition_opens_with_the_term_glossed_and_a_copula():
+    assert ex._defines("The implied repo rate (隱含附買回利率) is the financing rate …", ["implied repo rate"])
+    assert ex._defines("A repo haircut (折價率) h is the share of the bond's value …", ["repo haircut"])
+    assert not ex._defines("The basis trader finances the cash bond in the repo market.", ["repo"])
+
+
+def test_a_sentence_that_only_announces_a_list_is_its_lead_not_an_answer():
+    # corpus/en-stress-2020-2025.md, "What drove the April 2025 sell-off"
+    text = ("The seed article lists four possible causes of the April 2025 sell-off. First, hedge funds unwound "
+            "basis positions and sold cash Treasuries, most visibly at the long end. Second, a broader "
+            "deleveraging led asset managers to sell Treasuries as well.")
+    quotes = ex.select_quotes("why did the april 2025 sell-off happen?", [hit(text)], GLOSSARY, "en", idf)
+    assert quotes and not any("lists four" in q.sentence for q in quotes)
+    quotes = ex.select_quotes("what were the causes of the april 2025 sell-off?", [hit(text)], GLOSSARY, "en", idf,
+                              intent="list")
+    assert "lists four" in quotes[0].sentence and "Second" in quotes[-1].sentence
