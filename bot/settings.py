@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(60, ge=5, le=500)
     rrf_k: int = 10
+    fusion_score_weight: float = Field(0.03, ge=0.0, le=1.0)
     glossary_weight: float = Field(0.5, ge=0.0, le=1.0)
     gate_threshold: float = Field(0.30, ge=0.0, le=1.0)
     max_question_chars: int = 1000

@@ -405,3 +405,23 @@ def test_lexical_search_needs_no_encode_and_no_gate(retriever, monkeypatch):
     assert hits and all(hit.dense == 0.0 and hit.bm25 > 0 for hit in hits)
     assert any("2020" in hit.text for hit in hits)
     assert retriever.lexical_search("zxqv wplk", k=5) == []
+
+
+def test_a_near_tie_in_rank_fusion_goes_to_the_stronger_raw_match():
+    from types import SimpleNamespace
+
+    from bot.kb.retrieval import Retriever
+    from bot.settings import Settings
+
+    # eval/dev.jsonl r-034 "what is the implied repo rate?": the rankers swap the top two, and
+    # BM25 prefers the definition twice as much as dense prefers the other passage.
+    index = SimpleNamespace(ids=["actual", "implied"], texts=["actual repo rate", "implied repo rate"],
+                            metas=[{"lang": "en"}, {"lang": "en"}])
+    dense, lexical = {0: 0.443, 1: 0.407}, {0: 5.07, 1: 10.92}
+
+    def top(weight: float) -> str:
+        this = SimpleNamespace(settings=Settings(fusion_score_weight=weight))
+        return Retriever._fuse(this, index, dense, lexical, 2)[0].chunk_id
+
+    assert top(0.03) == "implied"
+    assert top(0.0) == "actual"  # plain rank fusion: a tie, first come first served
