@@ -373,7 +373,9 @@ def _squashed(sentence: str) -> str:
 
 @lru_cache(maxsize=16384)
 def _numbers(sentence: str) -> frozenset[str]:
-    return frozenset(re.findall(r"\d[\d,.]*", sentence))
+    """The figures a sentence states; its dates are not figures (two causes of March 2020 are
+    two facts)."""
+    return frozenset(re.findall(r"\d[\d,.]*", _DATE.sub(" ", sentence)))
 
 
 def _same_fact(a: str, b: str, ta: frozenset[str], tb: frozenset[str]) -> bool:

@@ -265,3 +265,16 @@ def test_a_sentence_that_only_announces_a_list_is_its_lead_not_an_answer():
     quotes = ex.select_quotes("what were the causes of the april 2025 sell-off?", [hit(text)], GLOSSARY, "en", idf,
                               intent="list")
     assert "lists four" in quotes[0].sentence and "Second" in quotes[-1].sentence
+
+
+def test_two_causes_of_the_same_month_are_two_facts():
+    # corpus/zh-Hant-mechanics-leverage.md: both sentences are dated 2020 年 3 月, and a shared date
+    # is not a shared figure
+    (a, ta), (b, tb) = ex._sentences(
+        "2020 年 3 月，避險基金無法繼續以低利率融資，面臨大量保證金追繳，因而開始拋售美債部位。"
+        "2020 年 3 月的「現金為王」（dash for cash）期間，投資人拋售公債以換取現金，交易商的資產負債表被塞滿。")
+    assert not ex._same_fact(a, b, ta, tb)
+    # ...while the same two figures are the same fact, whatever the date
+    (c, tc), (d, td) = ex._sentences("2020 年 3 月聯準會共買進 1.5 兆美元公債，每日約 750 億美元。"
+                                     "聯準會買進公債：共 1.5 兆美元，每日 750 億美元。")
+    assert ex._same_fact(c, d, tc, td)
