@@ -168,6 +168,8 @@ class Engine:
         lang = _lang_in_context(question, history)
         if intents.wants_live_data(question) or intents.asks_live_value(question):
             return Answer(answer=intents.NO_LIVE_DATA[lang], grounded=False, language=lang)
+        if intents.wants_forecast(question):
+            return Answer(answer=intents.NO_FORECAST[lang], grounded=False, language=lang)
         if intents.is_greeting(question):
             neutral = lang != "en" and script_neutral(question) and not history
             return Answer(answer=intents.HELP["neutral" if neutral else lang], grounded=False, language=lang)

@@ -13,6 +13,12 @@ NO_LIVE_DATA = {
     "zh-Hant": "我沒有即時市場資料(價格、殖利率、部位),只能回答知識庫裡的內容。",
     "zh-Hans": "我没有实时市场数据(价格、收益率、持仓),只能回答知识库里的内容。",
 }
+NO_FORECAST = {
+    "en": "I don't forecast markets, prices or policy moves; I can explain what the knowledge base says about "
+          "the basis trade and the 2020 and 2025 Treasury-market stress.",
+    "zh-Hant": "我不預測市場、價格或政策走向;可以說明知識庫裡關於基差交易與 2020、2025 年美債市場壓力的內容。",
+    "zh-Hans": "我不预测市场、价格或政策走向;可以说明知识库里关于基差交易与 2020、2025 年美债市场压力的内容。",
+}
 DISCLAIMER = {
     "en": "Education only, not investment advice.",
     "zh-Hant": "僅供教育用途,並非投資建議。",
@@ -32,6 +38,24 @@ _LIVE = re.compile(
     r"|(?:現在|目前|今天|即時|实时|最新)[^。?？]{0,12}(?:殖利率|收益率|價格|价格|報價|报价|利率)",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+# "Will the Fed cut?", "比特幣會漲嗎": a prediction, which no passage holds even when the corpus names
+# the Fed and rate cuts.  Conditionals and why/how questions explain a mechanism and are answered.
+_FORECAST = re.compile(
+    r"\b(?:will|gonna|going to)\b[^?.!\n]{0,60}?\b(?:cut|hike|raise|lower|rise|fall|drop|go (?:up|down)|crash|rally"
+    r"|hit|rebound|recover|spike)s?\b|\b(?:predict|forecast)\b"
+    r"|(?:會|会|將|将|能)(?:不會|不会)?再?(?:降息|升息|加息|減息|减息|漲|涨|跌|崩|反彈|反弹|回升|上升|下跌|走高|走低|暴跌|大跌)"
+    r"|預測|预测|走勢|走势",
+    re.IGNORECASE,
+)
+_EXPLAINS = re.compile(
+    r"\bif\b|\bwhy\b|\bhow\b|\bwhat happens\b|如果|若|假如|的話|的话|為什麼|为什么|為何|为何|怎麼會|怎么会|多少", re.IGNORECASE
+)
+
+
+def wants_forecast(question: str) -> bool:
+    return bool(_FORECAST.search(question)) and not _EXPLAINS.search(question)
 
 
 def wants_advice(question: str) -> bool:

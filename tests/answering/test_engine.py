@@ -72,6 +72,21 @@ def test_live_prices_are_refused(engine):
     assert not answer.grounded and "live" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "said"), [
+    ("美联储2024年9月会降息吗?", "不预测"),  # eval/dev.jsonl o-007: the corpus names the Fed and rate cuts
+    ("will the fed cut rates in september?", "forecast"),
+    ("比特幣明年會漲嗎", "不預測"),
+])
+def test_forecasts_are_declined_not_answered_from_passages_that_name_the_same_words(engine, question, said):
+    answer = engine.ask(question)
+    assert not answer.grounded and answer.sources == [] and said in answer.answer
+
+
+def test_a_conditional_about_the_same_words_is_still_answered(engine):
+    answer = engine.ask("why would yields rise if hedge funds unwind the basis trade?")
+    assert answer.grounded and answer.sources
+
+
 def test_advice_gets_the_disclaimer(engine):
     answer = engine.ask("Should I put my savings into a basis trade with 50x leverage?")
     assert "not investment advice" in answer.answer

@@ -82,3 +82,17 @@ def test_the_neutral_help_reads_the_same_in_both_scripts():
 
     assert script_neutral(intents.HELP["neutral"])
     assert "/help" in intents.HELP["neutral"]
+
+
+@pytest.mark.parametrize(("question", "forecast"), [
+    ("美联储2024年9月会降息吗?", True),
+    ("台積電明年會不會漲", True),
+    ("is btc gonna hit 150k this cycle", True),
+    ("will the fed cut rates?", True),
+    ("殖利率為什麼會上升", False),  # why: a mechanism
+    ("50倍槓桿跌多少會爆倉?", False),  # how much: arithmetic
+    ("what happens if the haircut is raised to 4%?", False),  # a conditional
+    ("what did the fed do in march 2020?", False),
+])
+def test_forecasts_are_told_from_explanations(question, forecast):
+    assert intents.wants_forecast(question) is forecast
