@@ -120,6 +120,22 @@ _ACTION = re.compile(
     r"|出手|救市|介入|買|买|購買|购买",
     re.IGNORECASE,
 )
+#: A why-question about why something matters ("why was that bad?", "為什麼這麼重要"): its answer is the
+#: consequences (:data:`_EFFECT`), not the causes.
+_MATTERS = re.compile(
+    r"\bwhy\b.{0,40}\b(?:bad|important|matters?|big deal|dangerous|risky|serious|scary|worrying)\b"
+    r"|\bso what\b|(?:為什麼|为什么|為何|为何).{0,20}(?:重要|嚴重|严重|危險|危险|可怕|擔心|担心|值得關注|值得关注)"
+    r"|有什麼影響|有什么影响|影響(?:是什麼|有多大)|影响(?:是什么|有多大)",
+    re.IGNORECASE,
+)
+_EFFECT = re.compile(
+    r"衝擊|冲击|波及|危及|威脅|威胁|基石|系統性|系统性|連鎖反應|连锁反应|不僅|不仅|動搖|动摇"
+    r"|\bdisrupt|\bthreat|\bcornerstone|\bbedrock|\bsystemic\b|\bspill|\bripple|\bchain reaction\b|\bunsettl"
+    r"|\bhurt|\bdamag|\bwhole (?:treasury |financial )?(?:market|system)\b",
+    re.IGNORECASE,
+)
+#: ...and one that denies it ("not a systemic risk event", 尚未系統性失控) says it was not that bad.
+_NO_EFFECT = re.compile(r"\b(?:not|rather than) (?:yet |a )?(?:\w+ )?systemic|(?:尚未|不是|並非|并非)(?:系統性|系统性)", re.IGNORECASE)
 _SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
 _TRIGGER = re.compile(r"-driven|\bfollowed\b|\btriggered\b|\bsparked\b|隨著|随着|引爆|觸發|触发|起因", re.IGNORECASE)
 _WEAK_CAUSE = re.compile(
@@ -313,11 +329,14 @@ def _asks_purpose(question: str) -> bool:
     return not _EVENT.search(question) or bool(_ACTION.search(question))
 
 
-def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = True) -> float:
+def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = True, matters: bool = False) -> float:
     """How much the sentence looks like an answer of the wanted kind (``purpose``: a why-question
-    about someone's action, which a purpose answers; see :func:`_asks_purpose`)."""
+    about someone's action, which a purpose answers, see :func:`_asks_purpose`; ``matters``: a
+    why-question about why something matters, which its consequences answer)."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
+    if intent == "why" and matters:
+        return 1.5 if _EFFECT.search(sentence) and not _NO_EFFECT.search(sentence) else -0.8
     if intent == "why":
         if _CAUSE.search(sentence) or (purpose and _PURPOSE.search(sentence)):
             return 1.5
@@ -446,6 +465,7 @@ def select_quotes(
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
     purpose = _asks_purpose(question)
+    matters = bool(_MATTERS.search(question))
     # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
     longer = _longer_forms(terms, glossary) if intent == "definition" else ()
 
@@ -487,7 +507,7 @@ def select_quotes(
             score += under
             if reading.lang == asked:
                 score += SAME_LANGUAGE_BONUS
-            bonus = _bonus(intent, sentence, forms, purpose)
+            bonus = _bonus(intent, sentence, forms, purpose, matters)
             if longer and _defines(sentence, longer):
                 bonus = -DEFINES_OTHER
             if bonus > 0 and asked == "en" and reading.lang == "zh":

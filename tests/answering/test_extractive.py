@@ -278,3 +278,14 @@ def test_two_causes_of_the_same_month_are_two_facts():
     (c, tc), (d, td) = ex._sentences("2020 年 3 月聯準會共買進 1.5 兆美元公債，每日約 750 億美元。"
                                      "聯準會買進公債：共 1.5 兆美元，每日 750 億美元。")
     assert ex._same_fact(c, d, tc, td)
+
+
+def test_why_something_matters_is_answered_by_its_consequences_not_its_causes():
+    # corpus/en-regulation.md and corpus/en-stress-2020-2025.md
+    hits = [hit("Hedge funds run the basis trade with high leverage, because the price gap between cash and "
+                "futures is small. Treasuries are a cornerstone of global capital markets, so any doubt about "
+                "their liquidity would hit hedge funds, pension funds and banks.", 1)]
+    quotes = ex.select_quotes("why is the basis trade such a big deal for markets?", hits, GLOSSARY, "en", idf)
+    assert "cornerstone" in quotes[0].sentence
+    quotes = ex.select_quotes("why do hedge funds run the basis trade with high leverage?", hits, GLOSSARY, "en", idf)
+    assert "because" in quotes[0].sentence
