@@ -289,3 +289,21 @@ def test_why_something_matters_is_answered_by_its_consequences_not_its_causes():
     assert "cornerstone" in quotes[0].sentence
     quotes = ex.select_quotes("why do hedge funds run the basis trade with high leverage?", hits, GLOSSARY, "en", idf)
     assert "because" in quotes[0].sentence
+
+
+def test_a_chinese_answer_takes_an_english_sentence_that_beats_its_second_chinese_one(monkeypatch):
+    # corpus/glossary.md, corpus/basis-trade-article.zh-Hant.md, corpus/en-regulation.md: only the
+    # English document names the court
+    hits = [
+        hit("交易商規則 (dealer rule): 美國證券交易委員會要求部分提供大量流動性的交易者登記為交易商的規則，已於 2024 年 11 月遭法院撤銷。", 1),
+        hit("美國證券交易委員會(SEC)是美國主管證券市場的聯邦監管機關。", 2),
+        Hit(rank=3, score=1.0, text="The US District Court for the Northern District of Texas vacated the SEC dealer rule "
+            "(交易商規則) on 21 November 2024.", title="doc", source="src", lang="en", chunk_id="e1", section="doc"),
+    ]
+    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 0.5)  # these idf-free scores are closer than real ones
+    quotes = ex.select_quotes("SEC那個交易商規則是被哪個法院撤銷的?", hits, GLOSSARY, "zh-Hant", idf)
+    assert quotes[0].sentence.startswith("交易商規則")
+    assert "District Court" in quotes[1].sentence
+    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 1.0)  # not far enough ahead: the Chinese answer stays Chinese
+    quotes = ex.select_quotes("SEC那個交易商規則是被哪個法院撤銷的?", hits, GLOSSARY, "zh-Hant", idf)
+    assert not any("District Court" in q.sentence for q in quotes)
