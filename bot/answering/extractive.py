@@ -608,6 +608,9 @@ class _Concept(NamedTuple):
     sureness: float
     #: :func:`_stems` of ``own``, read once per question.
     stems: Stems
+    #: ...and of its one-word English alternatives, which meet their longer forms the same way
+    #: (遵守 → comply meets "compliance due by…").
+    alt_stems: Stems = ()
 
 
 def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Callable[[str], float]) -> list[_Concept]:
@@ -615,6 +618,10 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
     phrases, then each remaining word on its own."""
     left = set(own)
     concepts = []
+
+    def one_words(alternatives: Sequence[tuple[str, ...]]) -> Stems:
+        return _stems({alt[0] for alt in alternatives if len(alt) == 1})
+
     for term in terms:
         forms = {form_tokens(form) for form in term.all_forms} - {()}
         mine = frozenset(left & {t for form in forms for t in form})
@@ -622,14 +629,15 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
             continue
         left -= mine
         others = tuple(sorted(form for form in forms if not set(form) <= mine))
-        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0, _stems(mine)))
+        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0, _stems(mine), one_words(others)))
     for sureness, alternatives, source in groups:
         words = frozenset(source)
         # the question's own tokens (alternatives == (source,)) and glossary groups (whose
         # source is every form's tokens) are not dictionary translations of words still left
         if words and words <= left and alternatives != (tuple(source),):
             left -= words
-            concepts.append(_Concept(sum(map(weight, words)), words, tuple(alternatives), sureness, _stems(words)))
+            concepts.append(_Concept(sum(map(weight, words)), words, tuple(alternatives), sureness, _stems(words),
+                                     one_words(alternatives)))
     concepts += [_Concept(weight(t), frozenset((t,)), (), 1.0, _stems({t})) for t in sorted(left)]
     return concepts
 
@@ -639,7 +647,9 @@ def _matched(concept: _Concept, tokens: frozenset[str], longer: tuple[str, ...],
     translated share if it names the concept in the other language, plus the glossed bonus.
     ``longer`` is :func:`_long_english` of ``tokens``, ``own_weight`` the question's word weights."""
     got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, longer)))
-    if any(all(t in tokens for t in alt) for alt in concept.alternatives):
+    if any(all(t in tokens for t in alt) for alt in concept.alternatives) or (
+        concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, longer)
+    ):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got
 

@@ -307,3 +307,12 @@ def test_a_chinese_answer_takes_an_english_sentence_that_beats_its_second_chines
     monkeypatch.setattr(ex, "ENGLISH_MARGIN", 1.0)  # not far enough ahead: the Chinese answer stays Chinese
     quotes = ex.select_quotes("SEC那個交易商規則是被哪個法院撤銷的?", hits, GLOSSARY, "zh-Hant", idf)
     assert not any("District Court" in q.sentence for q in quotes)
+
+
+def test_a_translated_word_meets_its_longer_english_forms():
+    # CC-CEDICT gives 遵守 → "comply"; corpus/en-regulation.md says "compliance due by 31 December 2026"
+    concepts = ex._concepts({"遵守"}, [], [(1.0, (("compli",),), ("遵守",))], idf)
+    tokens = frozenset(("complianc", "due", "decemb"))
+    assert ex._matched(concepts[0], tokens, ex._long_english(tokens), {"遵守": 1.0}) > 0
+    unrelated = frozenset(("complet", "due"))
+    assert ex._matched(concepts[0], unrelated, ex._long_english(unrelated), {"遵守": 1.0}) == 0
