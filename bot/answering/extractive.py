@@ -155,9 +155,10 @@ _WHO = re.compile(
     r"[A-Z][a-z]+ (?:of )?[A-Z][a-z]+|\b(?:said|says|called|calls|warn|warns|warned|estimate|estimated|cited|noted)\b"
     r"|說|说|表示|警告|估計|估计|指出|強調|强调|認為|认为"
 )
-# Named bodies and people: "Bank of England", "BIS", "國際清算銀行(BIS)", "Barth and Kahn".
+# Named bodies and people: "Bank of England", "BIS", "國際清算銀行(BIS)", "Barth and Kahn" (a country,
+# a currency or a market term in capitals is not one: "US Treasury security", "CTD").
 _INSTITUTION = re.compile(
-    r"\b[A-Z][a-z]+ (?:of |and )?[A-Z][a-z]+\b|\b[A-Z]{2,5}\b|[\u4e00-\u9fff]{1,8}?(?:銀行|银行|委員會|委员会|央行|準會|准会|法院|辦公室|办公室|財政部|财政部)"
+    r"\b[A-Z][a-z]+ (?:of |and )?[A-Z][a-z]+\b|\b(?!(?:US|USD|UK|CTD|QT|QE|SOFR|ETF|GDP|CPI)\b)[A-Z]{2,5}\b|[\u4e00-\u9fff]{1,8}?(?:銀行|银行|委員會|委员会|央行|準會|准会|法院|辦公室|办公室|財政部|财政部)"
 )
 _SELF_REFERENCE = re.compile(r"^(?:The )?(?:seed |same )?(?:article|note|document)\b|^The seed article|^本文", re.IGNORECASE)
 _TOTAL = re.compile(r"\b(?:over|total|in all|altogether|cumulative)\b|共|總計|总计|累計|累计", re.IGNORECASE)

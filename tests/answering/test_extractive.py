@@ -316,3 +316,13 @@ def test_a_translated_word_meets_its_longer_english_forms():
     assert ex._matched(concepts[0], tokens, ex._long_english(tokens), {"遵守": 1.0}) > 0
     unrelated = frozenset(("complet", "due"))
     assert ex._matched(concepts[0], unrelated, ex._long_english(unrelated), {"遵守": 1.0}) == 0
+
+
+def test_a_country_or_a_market_term_in_capitals_is_not_a_who():
+    # corpus/en-basis-trade-explainer.md
+    hits = [hit("The cash-futures basis trade pairs a US Treasury security with the Treasury futures contract. "
+                "Hedge funds are the typical basis traders.", 1)]
+    quotes = ex.select_quotes("who are the typical basis traders", hits, GLOSSARY, "en", idf)
+    assert quotes[0].sentence.startswith("Hedge funds")
+    assert ex._INSTITUTION.findall("the CTD of a US Treasury future") == []
+    assert ex._INSTITUTION.findall("the BIS and the FSB") == ["BIS", "FSB"]
