@@ -300,11 +300,11 @@ def test_a_chinese_answer_takes_an_english_sentence_that_beats_its_second_chines
         Hit(rank=3, score=1.0, text="The US District Court for the Northern District of Texas vacated the SEC dealer rule "
             "(交易商規則) on 21 November 2024.", title="doc", source="src", lang="en", chunk_id="e1", section="doc"),
     ]
-    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 0.5)  # these idf-free scores are closer than real ones
+    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 0.1)  # these idf-free scores are closer than real ones
     quotes = ex.select_quotes("SEC那個交易商規則是被哪個法院撤銷的?", hits, GLOSSARY, "zh-Hant", idf)
     assert quotes[0].sentence.startswith("交易商規則")
     assert "District Court" in quotes[1].sentence
-    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 1.0)  # not far enough ahead: the Chinese answer stays Chinese
+    monkeypatch.setattr(ex, "ENGLISH_MARGIN", 0.5)  # not far enough ahead: the Chinese answer stays Chinese
     quotes = ex.select_quotes("SEC那個交易商規則是被哪個法院撤銷的?", hits, GLOSSARY, "zh-Hant", idf)
     assert not any("District Court" in q.sentence for q in quotes)
 
