@@ -252,7 +252,7 @@ def is_meta(sentence: str) -> bool:
 def _defines(sentence: str, forms: list[str]) -> bool:
     """The sentence says what the term is: it opens with the term and a copula
     ("折價率（haircut）是…", "A repo haircut (折價率) h is…"), or names it ("…常被形容為「雙槓桿」")."""
-    folded = re.sub(r"^(?:the|a|an)\s+", "", fold(sentence))
+    folded = re.sub(r"^(?:the|a|an)\s+", "", _folded(sentence))
     for form in forms:
         at = folded.find(form)
         if at < 0:
@@ -372,14 +372,20 @@ DEFINES_OTHER = 1.0
 
 def _longer_forms(terms: list[Term], glossary: Glossary) -> tuple[str, ...]:
     """Folded forms of the other glossary terms whose forms contain a form of an asked term."""
-    asked = {fold(form) for term in terms for form in term.all_forms}
+    asked = {folded for term in terms for folded in _term_forms(term)}
     return tuple(
         folded
         for term in glossary.terms
         if term not in terms
-        for folded in (fold(form) for form in term.all_forms)
+        for folded in _term_forms(term)
         if any(a in folded and a != folded for a in asked)
     )
+
+
+@lru_cache(maxsize=4096)
+def _term_forms(term: Term) -> tuple[str, ...]:
+    """:func:`fold` of a glossary term's forms, which every definition question reads."""
+    return tuple(fold(form) for form in term.all_forms)
 
 
 def _coverage(sentence: str, terms: list) -> int:
@@ -649,7 +655,7 @@ def _matched(concept: _Concept, tokens: frozenset[str], longer: tuple[str, ...],
     ``longer`` is :func:`_long_english` of ``tokens``, ``own_weight`` the question's word weights."""
     got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, longer)))
     if any(all(t in tokens for t in alt) for alt in concept.alternatives) or (
-        concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, longer)
+        longer and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, longer)
     ):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got
