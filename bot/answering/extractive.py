@@ -475,7 +475,7 @@ def select_quotes(
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
     purpose = _asks_purpose(question)
-    matters = bool(_MATTERS.search(question))
+    matters = intent == "why" and bool(_MATTERS.search(question))
     # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
     longer = _longer_forms(terms, glossary) if intent == "definition" else ()
 
@@ -570,7 +570,8 @@ def select_quotes(
             # sentence despite its same-language bonus (a sentence naming the asked rule beats one
             # that only shares 開始 and a date).
             runner = chinese[1][0].score + ENGLISH_MARGIN if len(chinese) > 1 else math.inf
-            scored = [chinese[0], *(p for p in scored if p is not chinese[0] and (p in chinese or p[0].score > runner))]
+            scored = [chinese[0], *(p for p in scored if p is not chinese[0] and (
+                p[0].score > runner or sentence_lang(p[0].sentence) == "zh"))]
     if years and intent != "compare":
         # A question about 2025 is not answered by a sentence that only speaks of 2020.
         on_year = [p for p in scored if not _traits(p[0].sentence).years or _traits(p[0].sentence).years & years]

@@ -50,15 +50,17 @@ def test_why_prefers_cause_and_effect():
     assert "stabilised" in quotes[0].sentence
 
 
+def first_quote(question: str, text: str) -> str:
+    """The sentence an English question about one passage is answered with first."""
+    return ex.select_quotes(question, [hit(text, 1)], GLOSSARY, "en", idf)[0].sentence
+
+
 def test_why_something_happened_is_not_answered_by_the_response_to_it():
     # corpus/en-stress-2020-2025.md: the Fed's buying is why the market calmed, not why it crashed
-    hits = [hit(
-        "In March 2020, the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries. "
-        "In March 2020, hedge funds faced margin calls, so they were forced to sell Treasuries.", 1)]
-    quotes = ex.select_quotes("why did treasuries crash in march 2020?", hits, GLOSSARY, "en", idf)
-    assert "margin calls" in quotes[0].sentence
-    quotes = ex.select_quotes("why did the fed buy treasuries in march 2020?", hits, GLOSSARY, "en", idf)
-    assert "stabilised" in quotes[0].sentence
+    text = ("In March 2020, the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries. "
+            "In March 2020, hedge funds faced margin calls, so they were forced to sell Treasuries.")
+    assert "margin calls" in first_quote("why did treasuries crash in march 2020?", text)
+    assert "stabilised" in first_quote("why did the fed buy treasuries in march 2020?", text)
 
 
 def test_how_much_prefers_the_figure_and_the_total():
@@ -282,13 +284,11 @@ def test_two_causes_of_the_same_month_are_two_facts():
 
 def test_why_something_matters_is_answered_by_its_consequences_not_its_causes():
     # corpus/en-regulation.md and corpus/en-stress-2020-2025.md
-    hits = [hit("Hedge funds run the basis trade with high leverage, because the price gap between cash and "
-                "futures is small. Treasuries are a cornerstone of global capital markets, so any doubt about "
-                "their liquidity would hit hedge funds, pension funds and banks.", 1)]
-    quotes = ex.select_quotes("why is the basis trade such a big deal for markets?", hits, GLOSSARY, "en", idf)
-    assert "cornerstone" in quotes[0].sentence
-    quotes = ex.select_quotes("why do hedge funds run the basis trade with high leverage?", hits, GLOSSARY, "en", idf)
-    assert "because" in quotes[0].sentence
+    text = ("Hedge funds run the basis trade with high leverage, because the price gap between cash and "
+            "futures is small. Treasuries are a cornerstone of global capital markets, so any doubt about "
+            "their liquidity would hit hedge funds, pension funds and banks.")
+    assert "cornerstone" in first_quote("why is the basis trade such a big deal for markets?", text)
+    assert "because" in first_quote("why do hedge funds run the basis trade with high leverage?", text)
 
 
 def test_a_chinese_answer_takes_an_english_sentence_that_beats_its_second_chinese_one(monkeypatch):
