@@ -16,7 +16,6 @@ of its key terms from the glossary.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -213,22 +212,18 @@ def _stems(wanted: set[str] | frozenset[str]) -> Stems:
 
 
 def _shared(
-    wanted: set[str] | frozenset[str], stems: Stems, tokens: frozenset[str], longer: tuple[str, ...]
+    wanted: set[str] | frozenset[str], stems: Stems, tokens: frozenset[str], starts: frozenset[str]
 ) -> set[str]:
     """Tokens in both, letting English stems meet their longer forms (comply ~ compliance).
 
-    ``stems`` is :func:`_stems` of ``wanted``, ``longer`` :func:`_long_english` of ``tokens``.
+    ``stems`` is :func:`_stems` of ``wanted``, ``starts`` :func:`_starts` of ``tokens``.
     """
     shared = set(wanted & tokens)
     for word, prefixes in stems:
         if word in shared:
             continue
         # a token of 5+ letters that starts the word, or the word starts a token
-        if not prefixes.isdisjoint(tokens):
-            shared.add(word)
-            continue
-        at = bisect.bisect_left(longer, word)
-        if at < len(longer) and longer[at].startswith(word):
+        if word in starts or not prefixes.isdisjoint(tokens):
             shared.add(word)
     return shared
 
@@ -239,9 +234,10 @@ def _heading_tokens(section: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=16384)
-def _long_english(tokens: frozenset[str]) -> tuple[str, ...]:
-    """A sentence's English tokens of 5+ letters, sorted for prefix search."""
-    return tuple(sorted(t for t in tokens if len(t) >= 5 and t.isascii()))
+def _starts(tokens: frozenset[str]) -> frozenset[str]:
+    """Every prefix of 5+ letters of a sentence's English tokens: the stems that start one of
+    its words, told by one set lookup."""
+    return frozenset(t[:n] for t in tokens if len(t) >= 5 and t.isascii() for n in range(5, len(t) + 1))
 
 
 def is_meta(sentence: str) -> bool:
@@ -294,7 +290,7 @@ class _Reading(NamedTuple):
 
     sentence: str
     tokens: frozenset[str]
-    longer: tuple[str, ...]  # :func:`_long_english` of the tokens
+    starts: frozenset[str]  # :func:`_starts` of the tokens
     lang: str  # :func:`sentence_lang`
     trait: _Traits
     norm: float  # the length normaliser of its overlap score
@@ -309,7 +305,7 @@ def _readings(text: str) -> tuple[_Reading, ...]:
     after question, so what does not depend on the question is read once per passage."""
     sentences = _sentences(text)
     return tuple(
-        _Reading(sentence, tokens, _long_english(tokens), sentence_lang(sentence), _traits(sentence),
+        _Reading(sentence, tokens, _starts(tokens), sentence_lang(sentence), _traits(sentence),
                  math.sqrt(4 + len(tokens)), index + 1 < len(sentences) and _announces(sentence, sentences[index + 1][0]))
         for index, (sentence, tokens) in enumerate(sentences)
     )
@@ -339,6 +335,13 @@ def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = T
     why-question about why something matters, which its consequences answer)."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
+    return _kind_bonus(intent, sentence, purpose, matters)
+
+
+@lru_cache(maxsize=65536)
+def _kind_bonus(intent: str, sentence: str, purpose: bool, matters: bool) -> float:
+    """:func:`_bonus` past definitions: it reads only the sentence and the kind of question, and
+    candidate sentences come back for every question of that kind."""
     if intent == "why" and matters:
         return 1.5 if _EFFECT.search(sentence) and not _NO_EFFECT.search(sentence) else -0.8
     if intent == "why":
@@ -489,6 +492,7 @@ def select_quotes(
     own_weight = {t: weight(t) for t in own}
     own_stems = _stems(own)
     concepts = _concepts(own, terms, groups or [], weight)
+    overlap_of = _overlap(concepts, own_weight)
     own_mass = sum(idf(t) for t in own)
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
@@ -496,7 +500,7 @@ def select_quotes(
     if own_mass:
         for section in {hit.section for hit in hits}:
             words = _heading_tokens(section)
-            shared = _shared(own, own_stems, words, _long_english(words))
+            shared = _shared(own, own_stems, words, _starts(words))
             heading[section] = sum(own_weight[t] for t in shared) / own_mass
     lead_ins = intent == "list"
     scored: list[tuple[Quote, frozenset[str]]] = []
@@ -509,7 +513,7 @@ def select_quotes(
             if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
                 continue
             sentence, tokens = reading.sentence, reading.tokens
-            overlap = sum(_matched(concept, tokens, reading.longer, own_weight) for concept in concepts)
+            overlap = overlap_of(reading)
             if overlap <= 0:
                 continue
             covered = overlap / own_mass if own_mass else 0.0
@@ -650,13 +654,41 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
     return concepts
 
 
-def _matched(concept: _Concept, tokens: frozenset[str], longer: tuple[str, ...], own_weight: dict[str, float]) -> float:
+def _overlap(concepts: list[_Concept], own_weight: dict[str, float]) -> Callable[[_Reading], float]:
+    """A sentence's :func:`_matched` summed over the question's concepts, asking only the concepts
+    whose words (own words, translations' words, stem prefixes) or stems the sentence holds: the
+    others earn 0, and most candidate sentences hold one or two concepts of several."""
+    cues = []
+    for concept in concepts:
+        words = set(concept.own).union(*concept.alternatives)
+        stems = set()
+        for word, prefixes in (*concept.stems, *concept.alt_stems):
+            words |= prefixes
+            stems.add(word)
+        cues.append((concept, frozenset(words), frozenset(stems)))
+    vocabulary = frozenset().union(*(words for _, words, _ in cues))
+    stem_words = frozenset().union(*(stems for _, _, stems in cues))
+
+    def overlap(reading: _Reading) -> float:
+        present, starts = reading.tokens & vocabulary, reading.starts & stem_words
+        if not present and not starts:
+            return 0.0
+        return sum(
+            _matched(concept, reading.tokens, reading.starts, own_weight)
+            for concept, words, stems in cues
+            if not words.isdisjoint(present) or not stems.isdisjoint(starts)
+        )
+
+    return overlap
+
+
+def _matched(concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float]) -> float:
     """What a sentence earns for one concept: its share of the question's own words, or the
     translated share if it names the concept in the other language, plus the glossed bonus.
-    ``longer`` is :func:`_long_english` of ``tokens``, ``own_weight`` the question's word weights."""
-    got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, longer)))
+    ``starts`` is :func:`_starts` of ``tokens``, ``own_weight`` the question's word weights."""
+    got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
     if any(all(t in tokens for t in alt) for alt in concept.alternatives) or (
-        longer and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, longer)
+        starts and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, starts)
     ):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got
