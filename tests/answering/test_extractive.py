@@ -326,3 +326,24 @@ def test_a_country_or_a_market_term_in_capitals_is_not_a_who():
     assert quotes[0].sentence.startswith("Hedge funds")
     assert ex._INSTITUTION.findall("the CTD of a US Treasury future") == []
     assert ex._INSTITUTION.findall("the BIS and the FSB") == ["BIS", "FSB"]
+
+
+def test_the_concept_precheck_scores_every_sentence_as_asking_every_concept_would():
+    # _overlap skips the concepts a sentence holds no cue of; it must never skip one that earns.
+    # Sentences from corpus/ in both languages, stems meeting longer forms, a translation group.
+    question = "遵守 haircut 折價率 leverage 槓桿上限"
+    own = set(ex.tokenize(question))
+    terms = GLOSSARY.matches(question)
+    concepts = ex._concepts(own, terms, [(1.0, (("compli",),), ("遵守",))], idf)
+    weights = {t: idf(t) for t in own}
+    overlap = ex._overlap(concepts, weights)
+    text = (
+        "A repo haircut (折價率) h caps leverage at about 1/h.\n"
+        "折價率為 h 時，槓桿上限約為 1 / h。\n"
+        "Compliance is due by 31 December 2026 for cash trades.\n"
+        "The Fed bought nearly $1.5 trillion of Treasuries."
+    )
+    readings = ex._readings(text)
+    every = [sum(ex._matched(c, r.tokens, r.starts, weights) for c in concepts) for r in readings]
+    assert [overlap(r) for r in readings] == every
+    assert every[0] > 0 and every[1] > 0 and every[2] > 0 and every[3] == 0
