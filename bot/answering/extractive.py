@@ -670,13 +670,13 @@ def _overlap(concepts: list[_Concept], own_weight: dict[str, float]) -> Callable
     stem_words = frozenset().union(*(stems for _, _, stems in cues))
 
     def overlap(reading: _Reading) -> float:
-        present, starts = reading.tokens & vocabulary, reading.starts & stem_words
-        if not present and not starts:
+        present, begun = reading.tokens & vocabulary, reading.starts & stem_words
+        if not present and not begun:
             return 0.0
         return sum(
             _matched(concept, reading.tokens, reading.starts, own_weight)
             for concept, words, stems in cues
-            if not words.isdisjoint(present) or not stems.isdisjoint(starts)
+            if not words.isdisjoint(present) or not stems.isdisjoint(begun)
         )
 
     return overlap

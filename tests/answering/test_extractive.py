@@ -330,7 +330,8 @@ def test_a_country_or_a_market_term_in_capitals_is_not_a_who():
 
 def test_the_concept_precheck_scores_every_sentence_as_asking_every_concept_would():
     # _overlap skips the concepts a sentence holds no cue of; it must never skip one that earns.
-    # Sentences from corpus/ in both languages, stems meeting longer forms, a translation group.
+    # Sentences worded like corpus/'s, in both languages: glossary terms, a translated stem
+    # (遵守 → compli) that only meets a longer word (Compliance), and one sentence that earns nothing.
     question = "遵守 haircut 折價率 leverage 槓桿上限"
     own = set(ex.tokenize(question))
     terms = GLOSSARY.matches(question)
