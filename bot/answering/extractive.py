@@ -62,6 +62,10 @@ _LIMITS = {
     "definition": (2, 0.6), "why": (2, 0.55), "when": (3, 0.6), "amount": (2, 0.6), "who": (3, 0.6),
     "yesno": (2, 0.6), "compare": (3, 0.4), "list": (6, 0.5), "how": (3, 0.5), "other": (3, 0.5),
 }
+#: Intents one fact answers: when another source retells the best sentence, the answer stops there.
+#: A "why" answer goes on to the next cause, a "who" or "how" answer to the next institution or
+#: step, a definition to its fuller telling in the corpus (measured: stopping those lost causes).
+_ONE_FACT = frozenset(["amount", "when", "yesno"])
 _BUDGET = {"list": 700}
 _DEFAULT_BUDGET = 460
 
@@ -140,6 +144,22 @@ _EFFECT = re.compile(
 _NO_EFFECT = re.compile(r"\b(?:not|rather than) (?:yet |a )?(?:\w+ )?systemic|(?:尚未|不是|並非|并非)(?:系統性|系统性)", re.IGNORECASE)
 _SIZE = re.compile(r"\bsize\b|\bhow (?:big|large)\b|規模|规模|多大|金額|金额", re.IGNORECASE)
 _TRIGGER = re.compile(r"-driven|\bfollowed\b|\btriggered\b|\bsparked\b|隨著|随着|引爆|觸發|触发|起因", re.IGNORECASE)
+#: What a "what happened" answer reports: a market that moved or broke, traders who sold, a rule
+#: that a court struck down.
+_MOVED = re.compile(
+    r"\b(?:rose|fell|jumped|spiked|surged|soared|plunged|tumbled|dropped|sold|unwound|went above|filled up"
+    r"|stopped working|seized up|took losses|worst|largest|vacated|struck down|overturned)\b"
+    r"|飆升|飙升|急升|上升|攀升|上漲|上涨|下跌|暴跌|大跌|拋售|抛售|失靈|失灵|解除|平倉|平仓|最大|最嚴重|最严重|最差"
+    r"|撤銷|撤销|推翻",
+    re.IGNORECASE,
+)
+#: ...and how bad a move was ("its worst week since 2001", 保證金追繳, forced unwinds): what "why was
+#: that bad?" is answered by when no sentence names the wider damage (:data:`_EFFECT`).
+_SEVERE = re.compile(
+    r"\b(?:worst|largest|record|in decades|margin calls?|forced|wipe out|spiral)\b|since \d{4}"
+    r"|追繳|追缴|螺旋|被迫|最大|最嚴重|最严重|斷頭|断头|爆倉|爆仓",
+    re.IGNORECASE,
+)
 _WEAK_CAUSE = re.compile(
     r"因此|背景下|\btherefore\b|\bsince\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b|\bwhen regulators\b", re.IGNORECASE
 )
@@ -343,7 +363,13 @@ def _kind_bonus(intent: str, sentence: str, purpose: bool, matters: bool) -> flo
     """:func:`_bonus` past definitions: it reads only the sentence and the kind of question, and
     candidate sentences come back for every question of that kind."""
     if intent == "why" and matters:
-        return 1.5 if _EFFECT.search(sentence) and not _NO_EFFECT.search(sentence) else -0.8
+        if _NO_EFFECT.search(sentence):
+            return -0.8
+        return 1.5 if _EFFECT.search(sentence) else 1.0 if _SEVERE.search(sentence) else -0.8
+    if intent == "happened":
+        if not _MOVED.search(sentence):
+            return 0.0
+        return 1.2 if _numbers(sentence) or _DATE.search(sentence) else 0.8
     if intent == "why":
         if _CAUSE.search(sentence) or (purpose and _PURPOSE.search(sentence)):
             return 1.5
@@ -417,7 +443,11 @@ def _same_fact(a: str, b: str, ta: frozenset[str], tb: frozenset[str]) -> bool:
     if ta and tb and len(ta & tb) / len(ta | tb) >= 0.6:
         return True
     numbers_a = _numbers(a)
-    return len(numbers_a) >= 2 and numbers_a == _numbers(b) and bool(ta & tb)
+    if not numbers_a or numbers_a != _numbers(b) or not ta & tb:
+        return False
+    # One shared figure is one fact only when most of the shorter sentence's words come with it
+    # ("the Fed bought nearly $1.5 trillion…" told in two sections); two causes can share a 50x.
+    return len(numbers_a) >= 2 or len(ta & tb) / min(len(ta), len(tb)) >= 0.6
 
 
 def _sides(question: str, glossary: Glossary) -> list[str]:
@@ -710,7 +740,12 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
             break
         if sum(len(q.sentence) for q, _ in chosen) + len(quote.sentence) > budget and chosen:
             continue
-        if any(_same_fact(quote.sentence, q.sentence, tokens, t) for q, t in chosen):
+        repeated = [q for q, t in chosen if _same_fact(quote.sentence, q.sentence, tokens, t)]
+        if repeated and repeated[0] is chosen[0][0] and intent in _ONE_FACT and (
+            _squashed(quote.sentence) != _squashed(chosen[0][0].sentence)  # not the same line of an overlapping chunk
+        ):
+            break  # another source retells the best sentence: it is the answer, the rest is weaker
+        if repeated:
             continue
         chosen.append((quote, tokens))
     return [q for q, _ in chosen]

@@ -97,7 +97,7 @@ def asks_amount(question: str) -> bool:
 # What kind of answer a question wants, in all three scripts.  Patterns are plain
 # alternations with bounded gaps only (no nested or adjacent unbounded quantifiers).
 
-INTENTS = ("compare", "list", "why", "who", "when", "amount", "yesno", "definition", "how", "other")
+INTENTS = ("compare", "list", "why", "who", "when", "amount", "happened", "yesno", "definition", "how", "other")
 
 _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("compare", re.compile(
@@ -114,6 +114,12 @@ _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.IGNORECASE)),
     ("amount", re.compile(
         r"\bhow (?:much|many|big|large|high|far)\b|\bwhat (?:size|share|percentage)\b|多少|多大|多高|幾倍|几倍|規模|规模",
+        re.IGNORECASE)),
+    # "what happened in April 2025?": the events (what moved, by how much), not a "what is" and not
+    # the hypothetical "what happens if…", which explains a mechanism.
+    ("happened", re.compile(
+        r"\bwhat (?:happened|went (?:on|wrong))\b|\bwhat was going on\b"
+        r"|(?<![會会將将])發生(?:了)?(?:什麼|什么|甚麼|啥)|(?<![會会將将])发生(?:了)?(?:什么|啥)|出了?(?:什麼|什么)事|出了?啥事|怎麼了|怎么了",
         re.IGNORECASE)),
     ("yesno", re.compile(
         r"^\s*(?:is|are|was|were|did|does|do|can|could|has|have|will)\b|嗎\s*+[?？]?+\s*+$|吗\s*+[?？]?+\s*+$|有沒有|有没有|是不是|算不算|還有效|还有效",
@@ -192,6 +198,7 @@ INTENT_HINTS = {
     "who": "a person or institution",
     "list": "the whole list",
     "yesno": "a yes or no, then the reason",
+    "happened": "the events: what moved, when and by how much",
 }
 
 # "殖利率現在多少?": the value named first, then "now" (the live rule above has them the other way).

@@ -348,3 +348,46 @@ def test_the_concept_precheck_scores_every_sentence_as_asking_every_concept_woul
     every = [sum(ex._matched(c, r.tokens, r.starts, weights) for c in concepts) for r in readings]
     assert [overlap(r) for r in readings] == every
     assert every[0] > 0 and every[1] > 0 and every[2] > 0 and every[3] == 0
+
+
+def test_one_figure_told_twice_is_one_fact_but_a_shared_leverage_is_not():
+    # corpus/en-stress-2020-2025.md tells the Fed's $1.5 trillion in two sections
+    (a, ta), (b, tb) = ex._sentences(
+        "Over March and April 2020, the Fed bought nearly $1.5 trillion of Treasuries. "
+        "In March 2020, the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries over March and April.")
+    assert ex._same_fact(a, b, ta, tb)
+    # corpus/zh-Hant-mechanics-leverage.md and en-stress-2020-2025.md: who runs 50x and what 50x did
+    # are two facts
+    (c, tc), (d, td) = ex._sentences(
+        "Reports say some hedge funds run the basis trade at 50x leverage. "
+        "Leverage of 50x helps explain why losses turned quickly into forced unwinds.")
+    assert not ex._same_fact(c, d, tc, td)
+
+
+def test_an_amount_answer_stops_where_another_source_retells_it_but_a_why_answer_goes_on():
+    def quote(chunk: str, sentence: str, score: float):
+        return ex.Quote(hit(sentence, chunk=chunk), sentence, score), ex._sentences(sentence)[0][1]
+
+    scored = [
+        quote("a", "Over March and April 2020, the Fed bought nearly $1.5 trillion of Treasuries.", 3.0),
+        quote("b", "In March 2020 the Fed stabilised the market by buying nearly $1.5 trillion of Treasuries.", 2.9),
+        quote("c", "The Standing Repo Facility did not exist during the March 2020 dash for cash.", 2.5),
+    ]
+    assert [q.hit.chunk_id for q in ex._pick(scored, "amount")] == ["a"]
+    assert [q.hit.chunk_id for q in ex._pick(scored, "why")] == ["a", "c"]
+
+
+def test_what_happened_is_answered_by_what_moved_and_by_how_much():
+    # corpus/en-stress-2020-2025.md, "April 2025: tariffs and a Treasury sell-off"
+    text = ("The April 2025 episode is the second episode of stress in the Treasury market. "
+            "In the week of 7–11 April 2025, the 10-year Treasury yield rose about 50 basis points, its worst "
+            "week since 2001.")
+    assert "50 basis points" in first_quote("what happened to treasuries in april 2025", text)
+
+
+def test_why_a_move_was_bad_is_answered_by_how_bad_it_was_when_no_sentence_names_the_damage():
+    # corpus/en-stress-2020-2025.md: no sentence here says what the move did to others
+    text = ("The United States announced broad tariffs on 2 April 2025. "
+            "In the week of 7–11 April 2025, the 10-year Treasury yield rose about 50 basis points, its worst "
+            "week since 2001.")
+    assert "worst week" in first_quote("why was the april 2025 move so bad?", text)

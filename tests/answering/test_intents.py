@@ -33,6 +33,11 @@ from bot.answering import intents
         ("基差交易的三個組成是什麼", "list"),
         ("is the sec dealer rule still in force?", "yesno"),
         ("SEC交易商规则现在还有效吗", "yesno"),
+        ("what happened to treasuries in april 2025", "happened"),
+        ("2020年3月美債市場發生了什麼事?", "happened"),
+        ("SEC dealer rule 后来怎么了?", "happened"),
+        ("如果槓桿太高會發生什麼?", "other"),
+        ("what happens if the haircut goes to 4%?", "other"),
         ("basis trade", "other"),
     ],
 )
