@@ -317,6 +317,8 @@ class _Reading(NamedTuple):
     #: It only announces the items that follow it ("The article lists four causes. First, …"):
     #: a list quotes it as its lead; any other answer skips it, as it holds no fact of its own.
     announces: bool
+    #: :func:`fold` of the sentence, where a Chinese translation is looked for as written.
+    folded: str = ""
 
 
 @lru_cache(maxsize=4096)
@@ -326,7 +328,8 @@ def _readings(text: str) -> tuple[_Reading, ...]:
     sentences = _sentences(text)
     return tuple(
         _Reading(sentence, tokens, _starts(tokens), sentence_lang(sentence), _traits(sentence),
-                 math.sqrt(4 + len(tokens)), index + 1 < len(sentences) and _announces(sentence, sentences[index + 1][0]))
+                 math.sqrt(4 + len(tokens)), index + 1 < len(sentences) and _announces(sentence, sentences[index + 1][0]),
+                 _folded(sentence))
         for index, (sentence, tokens) in enumerate(sentences)
     )
 
@@ -653,6 +656,9 @@ class _Concept(NamedTuple):
     #: ...and of its one-word English alternatives, which meet their longer forms the same way
     #: (遵守 → comply meets "compliance due by…").
     alt_stems: Stems = ()
+    #: Its Chinese alternatives of two or more characters as written, met anywhere in a sentence:
+    #: jieba cuts a word by its context, so 殖利率 alone is one token but 殖 / 利率 in a sentence.
+    phrases: tuple[str, ...] = ()
 
 
 def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Callable[[str], float]) -> list[_Concept]:
@@ -664,6 +670,9 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
     def one_words(alternatives: Sequence[tuple[str, ...]]) -> Stems:
         return _stems({alt[0] for alt in alternatives if len(alt) == 1})
 
+    def phrases(alternatives: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+        return tuple(p for p in ("".join(alt) for alt in alternatives) if len(p) > 1 and cjk_ratio(p) == 1.0)
+
     for term in terms:
         forms = {form_tokens(form) for form in term.all_forms} - {()}
         mine = frozenset(left & {t for form in forms for t in form})
@@ -671,7 +680,8 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
             continue
         left -= mine
         others = tuple(sorted(form for form in forms if not set(form) <= mine))
-        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0, _stems(mine), one_words(others)))
+        concepts.append(_Concept(sum(map(weight, mine)), mine, others, 1.0, _stems(mine), one_words(others),
+                                 phrases(others)))
     for sureness, alternatives, source in groups:
         words = frozenset(source)
         # the question's own tokens (alternatives == (source,)) and glossary groups (whose
@@ -679,7 +689,7 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
         if words and words <= left and alternatives != (tuple(source),):
             left -= words
             concepts.append(_Concept(sum(map(weight, words)), words, tuple(alternatives), sureness, _stems(words),
-                                     one_words(alternatives)))
+                                     one_words(alternatives), phrases(alternatives)))
     concepts += [_Concept(weight(t), frozenset((t,)), (), 1.0, _stems({t})) for t in sorted(left)]
     return concepts
 
@@ -698,27 +708,34 @@ def _overlap(concepts: list[_Concept], own_weight: dict[str, float]) -> Callable
         cues.append((concept, frozenset(words), frozenset(stems)))
     vocabulary = frozenset().union(*(words for _, words, _ in cues))
     stem_words = frozenset().union(*(stems for _, _, stems in cues))
+    written = [concept for concept in concepts if concept.phrases]
 
     def overlap(reading: _Reading) -> float:
         present, begun = reading.tokens & vocabulary, reading.starts & stem_words
-        if not present and not begun:
+        spelled = [c for c in written if any(p in reading.folded for p in c.phrases)]
+        if not present and not begun and not spelled:
             return 0.0
         return sum(
-            _matched(concept, reading.tokens, reading.starts, own_weight)
+            _matched(concept, reading.tokens, reading.starts, own_weight, reading.folded)
             for concept, words, stems in cues
-            if not words.isdisjoint(present) or not stems.isdisjoint(begun)
+            if not words.isdisjoint(present) or not stems.isdisjoint(begun) or concept in spelled
         )
 
     return overlap
 
 
-def _matched(concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float]) -> float:
+def _matched(
+    concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float], folded: str = ""
+) -> float:
     """What a sentence earns for one concept: its share of the question's own words, or the
     translated share if it names the concept in the other language, plus the glossed bonus.
-    ``starts`` is :func:`_starts` of ``tokens``, ``own_weight`` the question's word weights."""
+    ``starts`` is :func:`_starts` of ``tokens``, ``own_weight`` the question's word weights,
+    ``folded`` the sentence's :func:`fold` (where :attr:`_Concept.phrases` are looked for)."""
     got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
-    if any(all(t in tokens for t in alt) for alt in concept.alternatives) or (
-        starts and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, starts)
+    if (
+        any(all(t in tokens for t in alt) for alt in concept.alternatives)
+        or (starts and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, starts))
+        or (folded and any(p in folded for p in concept.phrases))
     ):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got

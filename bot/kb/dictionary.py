@@ -111,6 +111,57 @@ class Dictionary:
         return groups
 
 
+_TENOR = re.compile(r"(?<![\d.])(\d{1,2})[- ]?year\b")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+
+
+@lru_cache(maxsize=1)
+def _month_tokens() -> dict[str, str]:
+    """Each month's BM25 token (stemmed: januari, septemb) with its number."""
+    return {tokenize(name)[0]: str(number) for number, name in enumerate(_MONTHS, 1)}
+
+
+def calendar(text: str, known: Callable[[str], bool], weight: float = 1.0) -> list[Group]:
+    """Dates and tenors of ``text`` both ways, which CC-CEDICT spells only in words (April =
+    四月, never 4月): April ↔ 4月, 30-year ↔ 30年期 / 30年, as :class:`Group` s whose every
+    token is ``known``.  "may" counts as a month only beside a number; a tenor is a number of at
+    most two digits (2025年 is a year, 2025年4月 a date).
+
+    For scoring sentences, not for BM25: 3月 is in most Chinese passages about 2020, so as a
+    query term it ranks passages by their dates (measured: dev and crosslingual hit@5 fell).
+    """
+    tokens = tokenize(text)
+    tenors = set(_TENOR.findall(fold(text)))  # "30-year", not "5 years ago"
+    months = _month_tokens()
+    numbers = {v: k for k, v in months.items()}
+    groups: list[Group] = []
+    dated: set[str] = set()
+
+    def add(alternatives: list[tuple[str, ...]], source: tuple[str, ...]) -> None:
+        kept = tuple(sorted({a for a in alternatives if all(map(known, a))}))
+        if kept:
+            groups.append((weight, kept, source))
+
+    for at, token in enumerate(tokens):
+        before = tokens[at - 1] if at else ""
+        after = tokens[at + 1] if at + 1 < len(tokens) else ""
+        tenor = before.isdigit() and len(before) <= 2  # 30年期, not the year 2025年
+        if token in dated:
+            continue  # "may 2025 and what may happen": one group per word
+        if token in months and (token != "may" or before.isdigit() or after.isdigit()):
+            dated.add(token)
+            add([(months[token], "月")], (token,))
+        elif token == "year" and before in tenors:
+            dated.add(token)
+            add([(before, "年期"), (before, "年")], (before, token))
+        elif token == "月" and before in numbers:
+            add([(numbers[before],)], (before, token))
+        elif token in ("年期", "年") and tenor and not after.isdigit():
+            add([(before, "year")], (before, token))
+    return groups
+
+
 def clean_gloss(gloss: str) -> str | None:
     """The translation a gloss names, or None for notes, pointers and descriptions.
 

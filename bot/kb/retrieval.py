@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.errors import InputError
 from bot.kb import store
-from bot.kb.dictionary import Dictionary, Group
+from bot.kb.dictionary import Dictionary, Group, calendar
 from bot.kb.dictionary import load as load_dictionary
 from bot.kb.embeddings import encode, load_model
 from bot.kb.glossary import GLOSSARY_DOC, Glossary, Term, match_form, variants
@@ -200,8 +200,8 @@ class Retriever:
 
     def query_groups(self, question: str) -> list[Group]:
         """The question's structured BM25 query (its tokens, glossary forms, CC-CEDICT
-        translations), for an answerer that scores sentences of either language by the
-        question's concepts.  Free right after :meth:`search` of the same question on the same
+        translations) after its dates and tenors both ways (:func:`dictionary.calendar`), for an
+        answerer that scores sentences of either language by the question's concepts.  Free right after :meth:`search` of the same question on the same
         snapshot: the query it built is kept (see :class:`QueryCache`).
         """
         index, glossary, dictionary = self.index, self.glossary, self.dictionary
@@ -211,7 +211,8 @@ class Retriever:
         if query is None:
             query = self._build_query(index, glossary, dictionary, text)
             index.queries.put(text, state, query)
-        return query
+        # dates and tenors first, so they claim "march" before CC-CEDICT's 行军 does
+        return [*calendar(text, index.idf.__contains__, TRANSLATION_WEIGHT), *query]
 
     def bridged_tokens(self, question: str) -> set[str]:
         """The other-language BM25 tokens the question was translated to (glossary and CC-CEDICT)."""

@@ -318,6 +318,39 @@ def test_a_translated_word_meets_its_longer_english_forms():
     assert ex._matched(concepts[0], unrelated, ex._starts(unrelated), {"遵守": 1.0}) == 0
 
 
+def test_a_chinese_translation_is_met_as_written_however_jieba_cut_the_sentence():
+    # CC-CEDICT gives yield → 殖利 (one token on its own), but jieba cuts 公債殖利率 as 殖 / 利率
+    sentence = "美國30年期公債殖利率一週升幅超過40個基點。"
+    (reading,) = ex._readings(sentence)
+    assert "殖利" not in reading.tokens
+    concepts = ex._concepts({"yield"}, [], [(0.7, (("殖利",), ("让",)), ("yield",))], idf)
+    assert ex._matched(concepts[0], reading.tokens, reading.starts, {"yield": 1.0}, reading.folded) > 0
+    assert ex._overlap(concepts, {"yield": 1.0})(reading) > 0
+    # one character is too common to count wherever it is written (年 of 年期, 让 of 出让)
+    concepts = ex._concepts({"year"}, [], [(0.7, (("年",),), ("year",))], idf)
+    assert concepts[0].phrases == ()
+
+
+def test_an_english_date_meets_the_chinese_sentence_that_writes_it_in_digits():
+    # worded like eval/generalization/docs: the Chinese answer shares no token with the question
+    # but its date (4月) and tenor (30年期); the English one shares April 2025 and "rose"
+    from bot.kb.dictionary import calendar
+
+    hits = [
+        Hit(rank=1, score=1.0, text="Gold rose to a record high in April 2025 as investors sought safety.",
+            title="doc", source="src", lang="en", chunk_id="e1", section="doc"),
+        hit("2025年4月關稅消息公布後那一週，30年期公債殖利率上升超過40個基點。", 2),
+    ]
+    question = "how much did the 30-year yield rise in april 2025?"
+    # dates are common words in this corpus, a tenor and "yield" are not
+    rarity = {"2025": 0.5, "april": 1.0, "much": 1.0, "year": 1.5, "rise": 2.0, "30": 2.5, "yield": 2.5}
+    dictionary = [(0.7, (("殖利",),), ("yield",)), (0.7, (("上升",),), ("rise",))]
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "en", lambda t: rarity.get(t, 1.0),
+                              groups=[*calendar(question, lambda _t: True), *dictionary])
+    chinese, english = quotes  # (without the calendar the two tie)
+    assert "40個基點" in chinese.sentence and chinese.score > english.score + 0.5
+
+
 def test_a_country_or_a_market_term_in_capitals_is_not_a_who():
     # corpus/en-basis-trade-explainer.md
     hits = [hit("The cash-futures basis trade pairs a US Treasury security with the Treasury futures contract. "
@@ -345,7 +378,7 @@ def test_the_concept_precheck_scores_every_sentence_as_asking_every_concept_woul
         "The Fed bought nearly $1.5 trillion of Treasuries."
     )
     readings = ex._readings(text)
-    every = [sum(ex._matched(c, r.tokens, r.starts, weights) for c in concepts) for r in readings]
+    every = [sum(ex._matched(c, r.tokens, r.starts, weights, r.folded) for c in concepts) for r in readings]
     assert [overlap(r) for r in readings] == every
     assert every[0] > 0 and every[1] > 0 and every[2] > 0 and every[3] == 0
 

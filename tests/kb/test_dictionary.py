@@ -85,6 +85,22 @@ def test_bridge_translates_chinese_to_english_once_per_word():
     assert ("基金",) not in sources  # inside a longer translated word: not translated again
 
 
+def test_calendar_spells_dates_and_tenors_the_way_the_other_language_writes_them():
+    # CC-CEDICT gives April = 四月 only; news in Chinese writes 4月 and 30年期
+    def pairs(text: str) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+        return {(source, alt) for _, alts, source in dictionary.calendar(text, lambda _t: True) for alt in alts}
+
+    assert pairs("how far did the 30-year yield rise in april 2025?") == {
+        (("30", "year"), ("30", "年期")), (("30", "year"), ("30", "年")), (("april",), ("4", "月"))}
+    assert pairs("2019年9月17日，30年期公債") == {(("9", "月"), ("septemb",)), (("30", "年期"), ("30", "year"))}
+    assert pairs("in may 2025") == {(("may",), ("5", "月"))}
+    # a modal verb, a duration and a calendar year are no dates or tenors
+    assert pairs("what may happen to positions compared to 5 years ago") == set()
+    assert pairs("2025年的拋售") == set()
+    # only what the corpus holds is offered
+    assert dictionary.calendar("april 2025", {"4"}.__contains__) == []
+
+
 def test_the_parse_is_cached_on_disk_and_a_damaged_cache_is_redone(tmp_path) -> None:
     first = dictionary.load(tmp_path)
     cached = list(tmp_path.glob("cedict-*.marshal"))
