@@ -136,24 +136,21 @@ def calendar(text: str, known: Callable[[str], bool], weight: float = 1.0) -> li
     months = _month_tokens()
     numbers = {v: k for k, v in months.items()}
     groups: list[Group] = []
-    dated: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
 
     def add(alternatives: list[tuple[str, ...]], source: tuple[str, ...]) -> None:
         kept = tuple(sorted({a for a in alternatives if all(map(known, a))}))
-        if kept:
+        if kept and source not in seen:  # "april 2025 … april 2020": one group
+            seen.add(source)
             groups.append((weight, kept, source))
 
     for at, token in enumerate(tokens):
         before = tokens[at - 1] if at else ""
         after = tokens[at + 1] if at + 1 < len(tokens) else ""
         tenor = before.isdigit() and len(before) <= 2  # 30年期, not the year 2025年
-        if token in dated:
-            continue  # "may 2025 and what may happen": one group per word
         if token in months and (token != "may" or before.isdigit() or after.isdigit()):
-            dated.add(token)
             add([(months[token], "月")], (token,))
         elif token == "year" and before in tenors:
-            dated.add(token)
             add([(before, "年期"), (before, "年")], (before, token))
         elif token == "月" and before in numbers:
             add([(numbers[before],)], (before, token))

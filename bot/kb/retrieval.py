@@ -201,8 +201,9 @@ class Retriever:
     def query_groups(self, question: str) -> list[Group]:
         """The question's structured BM25 query (its tokens, glossary forms, CC-CEDICT
         translations) after its dates and tenors both ways (:func:`dictionary.calendar`), for an
-        answerer that scores sentences of either language by the question's concepts.  Free right after :meth:`search` of the same question on the same
-        snapshot: the query it built is kept (see :class:`QueryCache`).
+        answerer that scores sentences of either language by the question's concepts.  Free
+        right after :meth:`search` of the same question on the same snapshot: the query it
+        built is kept (see :class:`QueryCache`).
         """
         index, glossary, dictionary = self.index, self.glossary, self.dictionary
         text = (question or "").strip()  # as search() sees it; the tokens do not change
