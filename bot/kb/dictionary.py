@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -117,12 +117,15 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 
 
 @lru_cache(maxsize=1)
-def _month_tokens() -> dict[str, str]:
-    """Each month's BM25 token (stemmed: januari, septemb) with its number."""
-    return {tokenize(name)[0]: str(number) for number, name in enumerate(_MONTHS, 1)}
+def _month_tokens() -> tuple[dict[str, str], dict[str, str]]:
+    """Each month's BM25 token (stemmed: januari, septemb) with its number, and the reverse."""
+    months = {tokenize(name)[0]: str(number) for number, name in enumerate(_MONTHS, 1)}
+    return months, {v: k for k, v in months.items()}
 
 
-def calendar(text: str, known: Callable[[str], bool], weight: float = 1.0) -> list[Group]:
+def calendar(
+    text: str, known: Callable[[str], bool], weight: float = 1.0, tokens: Sequence[str] | None = None
+) -> list[Group]:
     """Dates and tenors of ``text`` both ways, which CC-CEDICT spells only in words (April =
     四月, never 4月): April ↔ 4月, 30-year ↔ 30年期 / 30年, as :class:`Group` s whose every
     token is ``known``.  "may" counts as a month only beside a number; a tenor is a number of at
@@ -130,11 +133,11 @@ def calendar(text: str, known: Callable[[str], bool], weight: float = 1.0) -> li
 
     For scoring sentences, not for BM25: 3月 is in most Chinese passages about 2020, so as a
     query term it ranks passages by their dates (measured: dev and crosslingual hit@5 fell).
+    ``tokens`` are ``tokenize(text)`` where the caller has them (segmenting is the cost here).
     """
-    tokens = tokenize(text)
+    tokens = tokenize(text) if tokens is None else tokens
     tenors = set(_TENOR.findall(fold(text)))  # "30-year", not "5 years ago"
-    months = _month_tokens()
-    numbers = {v: k for k, v in months.items()}
+    months, numbers = _month_tokens()
     groups: list[Group] = []
     seen: set[tuple[str, ...]] = set()
 

@@ -205,19 +205,26 @@ class Retriever:
         right after :meth:`search` of the same question on the same snapshot: the query it
         built is kept (see :class:`QueryCache`).
         """
-        index, glossary, dictionary = self.index, self.glossary, self.dictionary
         text = (question or "").strip()  # as search() sees it; the tokens do not change
+        index, query = self._cached_query(text)
+        # dates and tenors first, so they claim "march" before CC-CEDICT's 行军 does
+        dates = calendar(text, index.idf.__contains__, TRANSLATION_WEIGHT, tokens=form_tokens(text))
+        return [*dates, *query]
+
+    def bridged_tokens(self, question: str) -> set[str]:
+        """The other-language BM25 tokens the question was translated to (glossary and CC-CEDICT)."""
+        _, query = self._cached_query((question or "").strip())
+        return {t for _, alternatives, source in query for a in alternatives if a != source for t in a}
+
+    def _cached_query(self, text: str) -> tuple[Index, list[Group]]:
+        """The BM25 query :meth:`search` built for ``text`` on the current snapshot, or a new one."""
+        index, glossary, dictionary = self.index, self.glossary, self.dictionary
         state = _query_state(glossary, dictionary)
         query = index.queries.get(text, state)
         if query is None:
             query = self._build_query(index, glossary, dictionary, text)
             index.queries.put(text, state, query)
-        # dates and tenors first, so they claim "march" before CC-CEDICT's 行军 does
-        return [*calendar(text, index.idf.__contains__, TRANSLATION_WEIGHT), *query]
-
-    def bridged_tokens(self, question: str) -> set[str]:
-        """The other-language BM25 tokens the question was translated to (glossary and CC-CEDICT)."""
-        return {t for _, alternatives, source in self.query_groups(question) for a in alternatives if a != source for t in a}
+        return index, query
 
     @property
     def size(self) -> int:
@@ -454,7 +461,7 @@ def _query_terms(
     terms: list[Term] | None = None,
 ) -> list[Group]:
     """See :meth:`Retriever._query_terms`; ``terms`` are ``glossary.matches(question)`` if known."""
-    own = tokenize(question)
+    own = form_tokens(question)  # cached: the answerer's calendar reads the same tokens
     groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
     if terms is None:
         terms = glossary.matches(question)
@@ -472,7 +479,8 @@ def _query_terms(
 
 @lru_cache(maxsize=4096)
 def form_tokens(text: str) -> tuple[str, ...]:
-    """:func:`tokenize` of a glossary form or expansion, which recur from question to question."""
+    """:func:`tokenize` of a glossary form or expansion, which recur from question to question,
+    or of a question, which the engine reads twice (search, then the answerer's calendar)."""
     return tuple(tokenize(text))
 
 
