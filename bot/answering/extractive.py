@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.answering import figures, intents
-from bot.kb.dictionary import Group
+from bot.kb.dictionary import Group, month_tokens
 from bot.kb.glossary import Glossary, Term, readable_row
 from bot.kb.retrieval import Hit, form_tokens
 from bot.kb.tokens import tokenize
@@ -38,6 +38,11 @@ GLOSSARY_PENALTY = 1.5
 #: A sentence in the asker's language is preferred among about equally good ones, not over a
 #: better answer in the other language (that one is shown as a marked quote with glosses).
 SAME_LANGUAGE_BONUS = 1.0
+#: "About equally good": a sentence in the asker's language that holds at least this share of
+#: what the other language's best sentence holds of the question's topic (its words past dates:
+#: a sentence that shares only "April 2025" with the question does not answer it) keeps
+#: SAME_LANGUAGE_BONUS over it, and a Chinese one leads a Chinese answer.  Chosen as "half", not fitted.
+EQUAL_SHARE = 0.5
 #: How far an English sentence must outscore the second-best Chinese one to join a Chinese answer
 #: (it already lacks SAME_LANGUAGE_BONUS; 0.5-1.2 measured the same on the learner and dev sets).
 ENGLISH_MARGIN = 1.0
@@ -76,6 +81,8 @@ class Quote:
     sentence: str
     score: float
     index: int = 0
+    #: What the sentence holds of the question's topic (:func:`_overlap` of its non-date concepts).
+    topic: float = 0.0
 
 
 @lru_cache(maxsize=16384)
@@ -101,7 +108,9 @@ _DATE = re.compile(
 # A figure is read once, from the start of its run of digits, commas and dots (every digit
 # of "99999…" used to start a new attempt: n²).
 _AMOUNT = re.compile(
-    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|兆|億|萬|billion|trillion|bp|basis points?|美元)|\$\s?\d", re.IGNORECASE
+    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|兆|億|亿|萬|万|billion|trillion|bp|basis points?|美元|[個个]?基[點点]|碼|码"
+    r"|[個个]?百分[點点])|[$£€]\s?\d",
+    re.IGNORECASE,
 )
 _CAUSE = re.compile(
     r"因為|因为|由於|由于|因而|導致|导致|所以|造成|迫使|被迫|引發|引发|不得不|無法|无法|連鎖反應|连锁反应"
@@ -167,7 +176,7 @@ _MULTIPLE = re.compile(r"\d\s*(?:倍|x\b|times\b)", re.IGNORECASE)
 _MONEY = re.compile(r"billion|trillion|兆|億|亿|\$\s?\d|美元", re.IGNORECASE)
 _ASKS_RATIO = re.compile(r"倍|leverage|槓桿|杠杆|\bx\b|percent|%|share|比例|占", re.IGNORECASE)
 _MECHANISM = re.compile(
-    r"同時|同时|再以|透過|通过|藉由|借由|以附買回|當.{0,20}時|=|\bby\b|\bwhen\b|\bpairs?\b|\bbuys?\b|\bsells?\b|\bfinanc",
+    r"同時|同时|再以|透過|通过|藉由|借由|以附買回|[當当].{0,20}[時时]|=|\bby\b|\bwhen\b|\bpairs?\b|\bbuys?\b|\bsells?\b|\bfinanc",
     re.IGNORECASE,
 )
 _WHO = re.compile(
@@ -526,6 +535,8 @@ def select_quotes(
     own_stems = _stems(own)
     concepts = _concepts(own, terms, groups or [], weight)
     overlap_of = _overlap(concepts, own_weight)
+    topical = [c for c in concepts if not _is_date(c)]
+    topic_of = _overlap(topical or concepts, own_weight, _held)
     own_mass = sum(idf(t) for t in own)
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
@@ -552,8 +563,6 @@ def select_quotes(
             covered = overlap / own_mass if own_mass else 0.0
             score = overlap / reading.norm + near + 0.8 * covered
             score += under
-            if reading.lang == asked:
-                score += SAME_LANGUAGE_BONUS
             bonus = _bonus(intent, sentence, forms, purpose, matters)
             if longer and _defines(sentence, longer):
                 bonus = -DEFINES_OTHER
@@ -573,9 +582,19 @@ def select_quotes(
             mentioned = trait.years
             if years and intent != "compare" and mentioned:
                 score += 0.4 if mentioned & years else -1.2
-            scored.append((Quote(hit, sentence, score, index), tokens))
+            scored.append((Quote(hit, sentence, score, index, topic_of(reading)), tokens))
     if not scored:
         return []
+    # The asker's language among about equally good sentences, not over a better answer: an
+    # other-language sentence that holds clearly more of the topic than the best-scoring one in the
+    # asker's language earns the bonus too (the order within each language does not change).
+    mine = [q for q, _ in scored if sentence_lang(q.sentence) == asked]
+    rivals = [q for q, _ in scored if sentence_lang(q.sentence) != asked]
+    best_mine = max(mine, key=lambda q: q.score).topic if mine else 0.0
+    other = max(rivals, key=lambda q: q.score).topic if rivals else 0.0
+    for q, _ in scored:
+        if sentence_lang(q.sentence) == asked or EQUAL_SHARE * q.topic > best_mine:
+            q.score += SAME_LANGUAGE_BONUS
     if _NOW.search(question) and not years:
         latest = max((int(y) for q, _ in scored for y in _traits(q.sentence).years), default=0)
         for q, _ in scored:
@@ -602,6 +621,8 @@ def select_quotes(
             lacking = bool(sides) and not any(_contrasts(p[0], sides, glossary) for p in chinese) and any(
                 _contrasts(p[0], sides, glossary) for p in english[:COMPARE_LOOK]
             )
+        # ...and as long as the best Chinese sentence is about equally good on the question's topic.
+        lacking = lacking or bool(chinese and chinese[0][0].topic < EQUAL_SHARE * other)
         if chinese and chinese[0][0].score >= 0.6 * scored[0][0].score and not lacking:
             # ...and, after the best Chinese sentence, an English one that outscores the next Chinese
             # sentence despite its same-language bonus (a sentence naming the asked rule beats one
@@ -694,10 +715,32 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
     return concepts
 
 
-def _overlap(concepts: list[_Concept], own_weight: dict[str, float]) -> Callable[[_Reading], float]:
-    """A sentence's :func:`_matched` summed over the question's concepts, asking only the concepts
-    whose words (own words, translations' words, stem prefixes) or stems the sentence holds: the
-    others earn 0, and most candidate sentences hold one or two concepts of several."""
+#: BM25 tokens that only date a question: calendar words and "now" (see :data:`_NOW`).
+_DATE_WORDS = frozenset(["年", "月", "日", "号", "號", "now", "current", "today", "现在", "目前", "如今"])
+
+
+def _is_date(concept: _Concept) -> bool:
+    """A concept that only dates the question (2025, 4月, April): it narrows what the question
+    asks about but is not what it asks, so sharing it alone does not make a sentence an answer."""
+    words = concept.own
+    months = month_tokens()[0]
+    return all(
+        w in _DATE_WORDS or w in months or _YEAR.fullmatch(w) or (w.isdigit() and len(w) <= 2 and words & _DATE_WORDS)
+        for w in words
+    )
+
+
+Measure = Callable[[_Concept, frozenset[str], frozenset[str], dict[str, float], str], float]
+
+
+def _overlap(
+    concepts: list[_Concept], own_weight: dict[str, float], measure: Measure | None = None
+) -> Callable[[_Reading], float]:
+    """A sentence's ``measure`` (default :func:`_matched`) summed over the question's concepts,
+    asking only the concepts whose words (own words, translations' words, stem prefixes) or stems
+    the sentence holds: the others earn 0, and most candidate sentences hold one or two concepts
+    of several."""
+    measure = measure or _matched
     cues = []
     for concept in concepts:
         words = set(concept.own).union(*concept.alternatives)
@@ -716,7 +759,7 @@ def _overlap(concepts: list[_Concept], own_weight: dict[str, float]) -> Callable
         if not present and not begun and not spelled:
             return 0.0
         return sum(
-            _matched(concept, reading.tokens, reading.starts, own_weight, reading.folded)
+            measure(concept, reading.tokens, reading.starts, own_weight, reading.folded)
             for concept, words, stems in cues
             if not words.isdisjoint(present) or not stems.isdisjoint(begun) or concept in spelled
         )
@@ -732,13 +775,29 @@ def _matched(
     ``starts`` is :func:`_starts` of ``tokens``, ``own_weight`` the question's word weights,
     ``folded`` the sentence's :func:`fold` (where :attr:`_Concept.phrases` are looked for)."""
     got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
-    if (
-        any(all(t in tokens for t in alt) for alt in concept.alternatives)
-        or (starts and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, starts))
-        or (folded and any(p in folded for p in concept.phrases))
-    ):
+    if _translated(concept, tokens, starts, folded):
         return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
     return got
+
+
+def _held(
+    concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float], folded: str = ""
+) -> float:
+    """How much of one concept a sentence names, in either language alike: the measure of
+    "about equally good" (:data:`EQUAL_SHARE`), so a translation is not discounted and a gloss
+    does not count twice."""
+    if _translated(concept, tokens, starts, folded):
+        return concept.weight
+    return sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
+
+
+def _translated(concept: _Concept, tokens: frozenset[str], starts: frozenset[str], folded: str) -> bool:
+    """The sentence names the concept by one of its other-language forms."""
+    return (
+        any(all(t in tokens for t in alt) for alt in concept.alternatives)
+        or bool(starts and concept.alt_stems and _shared(frozenset(), concept.alt_stems, tokens, starts))
+        or bool(folded and any(p in folded for p in concept.phrases))
+    )
 
 
 def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote]:

@@ -117,7 +117,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 
 
 @lru_cache(maxsize=1)
-def _month_tokens() -> tuple[dict[str, str], dict[str, str]]:
+def month_tokens() -> tuple[dict[str, str], dict[str, str]]:
     """Each month's BM25 token (stemmed: januari, septemb) with its number, and the reverse."""
     months = {tokenize(name)[0]: str(number) for number, name in enumerate(_MONTHS, 1)}
     return months, {v: k for k, v in months.items()}
@@ -137,7 +137,7 @@ def calendar(
     """
     tokens = tokenize(text) if tokens is None else tokens
     tenors = set(_TENOR.findall(fold(text)))  # "30-year", not "5 years ago"
-    months, numbers = _month_tokens()
+    months, numbers = month_tokens()
     groups: list[Group] = []
     seen: set[tuple[str, ...]] = set()
 

@@ -345,10 +345,12 @@ def test_an_english_date_meets_the_chinese_sentence_that_writes_it_in_digits():
     # dates are common words in this corpus, a tenor and "yield" are not
     rarity = {"2025": 0.5, "april": 1.0, "much": 1.0, "year": 1.5, "rise": 2.0, "30": 2.5, "yield": 2.5}
     dictionary = [(0.7, (("殖利",),), ("yield",)), (0.7, (("上升",),), ("rise",))]
-    quotes = ex.select_quotes(question, hits, GLOSSARY, "en", lambda t: rarity.get(t, 1.0),
-                              groups=[*calendar(question, lambda _t: True), *dictionary])
-    chinese, english = quotes  # (without the calendar the two tie)
-    assert "40個基點" in chinese.sentence and chinese.score > english.score + 0.5
+    def answer(groups: list) -> ex.Quote:
+        return ex.select_quotes(question, hits, GLOSSARY, "en", lambda t: rarity.get(t, 1.0), groups=groups)[0]
+
+    dated, undated = answer([*calendar(question, lambda _t: True), *dictionary]), answer(dictionary)
+    assert "40個基點" in dated.sentence
+    assert dated.sentence == undated.sentence and dated.score > undated.score + 0.5  # 4月 and 30年期 met
 
 
 def test_a_country_or_a_market_term_in_capitals_is_not_a_who():
@@ -424,3 +426,43 @@ def test_why_a_move_was_bad_is_answered_by_how_bad_it_was_when_no_sentence_names
             "In the week of 7–11 April 2025, the 10-year Treasury yield rose about 50 basis points, its worst "
             "week since 2001.")
     assert "worst week" in first_quote("why was the april 2025 move so bad?", text)
+
+
+def test_simplified_amounts_are_amounts():
+    # worded like eval/generalization/docs: 亿 and 基点 are how mainland news writes figures
+    for sentence in ("流动性支持买回每年的上限起初定为约300亿美元。", "30年期美债收益率一周升幅超过40个基点。",
+                     "流動性支持買回每年的上限起初定為約300億美元。", "The facility could buy up to £65 billion."):
+        assert ex._kind_bonus("amount", sentence, True, False) > 0, sentence
+    assert ex._kind_bonus("amount", "美联储再次放慢缩表节奏。", True, False) < 0
+
+
+def test_dates_and_now_only_date_a_question():
+    from bot.kb.dictionary import calendar
+
+    question = "2025年4月30年期公債殖利率現在多少"
+    groups = calendar(question, lambda _t: True)
+    concepts = ex._concepts(set(ex.tokenize(question)), [], groups, idf)
+    dated = {tuple(sorted(c.own)) for c in concepts if ex._is_date(c)}
+    assert ("4", "月") in dated and ("2025",) in dated and ("现在",) in dated
+    assert not any(ex._is_date(c) for c in concepts if "30" in c.own)  # a tenor is what is asked
+
+
+def test_a_sentence_sharing_only_the_date_does_not_beat_the_other_language_answer():
+    # worded like eval/generalization/docs: the Chinese sentence shares only 2025年4月 with the
+    # question, the English one names the gold the question asks about
+    from bot.kb.dictionary import calendar
+
+    hits = [
+        hit("2025年4月，聯準會再次放慢節奏，每月只讓50億美元國債到期不續。", 1),
+        Hit(rank=2, score=1.0, text="Gold rose to a record of about $3,500 an ounce on 22 April 2025.",
+            title="doc", source="src", lang="en", chunk_id="e1", section="doc"),
+    ]
+    question = "2025年4月黃金漲到多少？"
+    groups = [*calendar(question, lambda _t: True), (1.0, (("gold",),), ("黄金",))]
+    rarity = {"2025": 0.5, "年": 0.5, "月": 0.5, "4": 1.0, "黄金": 3.0, "涨": 3.0}  # dates are common words
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", lambda t: rarity.get(t, 1.0), groups=groups)
+    assert quotes[0].sentence.startswith("Gold")
+    # ...while a Chinese sentence that names the gold too keeps the asker's language first
+    hits[0] = hit("2025年4月黃金一度漲到每盎司約3,500美元。", 1)
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", lambda t: rarity.get(t, 1.0), groups=groups)
+    assert quotes[0].sentence.startswith("2025年4月黃金")
