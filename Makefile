@@ -49,18 +49,21 @@ eval-crosslingual: $(STAMP)
 	$(ZH_ENV) $(BIN)/python -m ingest
 	for mode in hybrid bm25 dense; do $(ZH_ENV) $(BIN)/python -m bot eval eval/crosslingual.jsonl --mode $$mode; done
 
-# Held-out documents nobody tuned for (eval/generalization/docs), run twice: alone (no glossary)
-# and added to corpus/. Questions are labelled by language pair (question>answer document).
-GEN_ALONE := CORPUS_DIR=data/gen-alone DATA_DIR=data/gen-alone-index
-GEN_MIXED := CORPUS_DIR=data/gen-mixed DATA_DIR=data/gen-mixed-index
+# Held-out documents nobody tuned for, run twice: alone (no glossary) and added to corpus/.
+# Questions are labelled by language pair (question>answer document). Set A
+# (eval/generalization) has been read while fixing answers; set B (eval/generalization-b) was
+# written blind afterwards and is the one that measures generalization.
+GEN_SETS := generalization generalization-b
 eval-generalization: $(STAMP)
-	rm -rf data/gen-alone data/gen-mixed data/gen-alone-index data/gen-mixed-index && mkdir -p data/gen-alone data/gen-mixed
-	cp eval/generalization/docs/*.md data/gen-alone/
-	cp eval/generalization/docs/*.md corpus/*.md data/gen-mixed/
-	for run in ALONE MIXED; do \
-	  if [ $$run = ALONE ]; then env="$(GEN_ALONE)"; else env="$(GEN_MIXED)"; fi; \
-	  echo "== generalization: $$run"; \
-	  env $$env $(BIN)/python -m ingest; \
-	  env $$env $(BIN)/python -m bot eval eval/generalization/questions.jsonl --mode hybrid --answers; \
-	  for mode in dense bm25; do env $$env $(BIN)/python -m bot eval eval/generalization/questions.jsonl --mode $$mode; done; \
+	for set in $(GEN_SETS); do \
+	  for run in alone mixed; do \
+	    docs=data/$$set-$$run; env="CORPUS_DIR=$$docs DATA_DIR=$$docs-index"; \
+	    rm -rf $$docs $$docs-index && mkdir -p $$docs; \
+	    cp eval/$$set/docs/*.md $$docs/; \
+	    if [ $$run = mixed ]; then cp corpus/*.md $$docs/; fi; \
+	    echo "== $$set: $$run"; \
+	    env $$env $(BIN)/python -m ingest; \
+	    env $$env $(BIN)/python -m bot eval eval/$$set/questions.jsonl --mode hybrid --answers; \
+	    for mode in dense bm25; do env $$env $(BIN)/python -m bot eval eval/$$set/questions.jsonl --mode $$mode; done; \
+	  done; \
 	done
