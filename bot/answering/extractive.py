@@ -534,9 +534,9 @@ def select_quotes(
     own_weight = {t: weight(t) for t in own}
     own_stems = _stems(own)
     concepts = _concepts(own, terms, groups or [], weight)
-    overlap_of = _overlap(concepts, own_weight)
-    topical = [c for c in concepts if not _is_date(c)]
-    topic_of = _overlap(topical or concepts, own_weight, _held)
+    # a question that names only dates (2020年3月發生什麼事) is about them
+    dated_only = all(map(_is_date, concepts))
+    overlap_of = _overlap(concepts, own_weight, lambda c: dated_only or not _is_date(c))
     own_mass = sum(idf(t) for t in own)
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
@@ -557,7 +557,7 @@ def select_quotes(
             if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
                 continue
             sentence, tokens = reading.sentence, reading.tokens
-            overlap = overlap_of(reading)
+            overlap, topic = overlap_of(reading)
             if overlap <= 0:
                 continue
             covered = overlap / own_mass if own_mass else 0.0
@@ -582,7 +582,7 @@ def select_quotes(
             mentioned = trait.years
             if years and intent != "compare" and mentioned:
                 score += 0.4 if mentioned & years else -1.2
-            scored.append((Quote(hit, sentence, score, index, topic_of(reading)), tokens))
+            scored.append((Quote(hit, sentence, score, index, topic), tokens))
     if not scored:
         return []
     # The asker's language among about equally good sentences, not over a better answer: an
@@ -730,17 +730,14 @@ def _is_date(concept: _Concept) -> bool:
     )
 
 
-Measure = Callable[[_Concept, frozenset[str], frozenset[str], dict[str, float], str], float]
-
-
 def _overlap(
-    concepts: list[_Concept], own_weight: dict[str, float], measure: Measure | None = None
-) -> Callable[[_Reading], float]:
-    """A sentence's ``measure`` (default :func:`_matched`) summed over the question's concepts,
-    asking only the concepts whose words (own words, translations' words, stem prefixes) or stems
-    the sentence holds: the others earn 0, and most candidate sentences hold one or two concepts
-    of several."""
-    measure = measure or _matched
+    concepts: list[_Concept], own_weight: dict[str, float], topical: Callable[[_Concept], bool] = lambda _c: True
+) -> Callable[[_Reading], tuple[float, float]]:
+    """A sentence's :func:`_matched` summed over the question's concepts, and what it holds of the
+    ``topical`` ones (see :func:`_measures`), in one pass that asks
+    only the concepts whose words (own words, translations' words, stem prefixes) or stems the
+    sentence holds: the others earn 0, and most candidate sentences hold one or two concepts of
+    several."""
     cues = []
     for concept in concepts:
         words = set(concept.own).union(*concept.alternatives)
@@ -748,21 +745,23 @@ def _overlap(
         for word, prefixes in (*concept.stems, *concept.alt_stems):
             words |= prefixes
             stems.add(word)
-        cues.append((concept, frozenset(words), frozenset(stems)))
-    vocabulary = frozenset().union(*(words for _, words, _ in cues))
-    stem_words = frozenset().union(*(stems for _, _, stems in cues))
+        cues.append((concept, frozenset(words), frozenset(stems), topical(concept)))
+    vocabulary = frozenset().union(*(words for _, words, _, _ in cues))
+    stem_words = frozenset().union(*(stems for _, _, stems, _ in cues))
     written = [concept for concept in concepts if concept.phrases]
 
-    def overlap(reading: _Reading) -> float:
+    def overlap(reading: _Reading) -> tuple[float, float]:
         present, begun = reading.tokens & vocabulary, reading.starts & stem_words
         spelled = [c for c in written if any(p in reading.folded for p in c.phrases)]
         if not present and not begun and not spelled:
-            return 0.0
-        return sum(
-            measure(concept, reading.tokens, reading.starts, own_weight, reading.folded)
-            for concept, words, stems in cues
-            if not words.isdisjoint(present) or not stems.isdisjoint(begun) or concept in spelled
-        )
+            return 0.0, 0.0
+        matched = held = 0.0
+        for concept, words, stems, counts in cues:
+            if not words.isdisjoint(present) or not stems.isdisjoint(begun) or concept in spelled:
+                earned, named = _measures(concept, reading.tokens, reading.starts, own_weight, reading.folded)
+                matched += earned
+                held += named if counts else 0.0
+        return matched, held
 
     return overlap
 
@@ -774,21 +773,20 @@ def _matched(
     translated share if it names the concept in the other language, plus the glossed bonus.
     ``starts`` is :func:`_starts` of ``tokens``, ``own_weight`` the question's word weights,
     ``folded`` the sentence's :func:`fold` (where :attr:`_Concept.phrases` are looked for)."""
+    return _measures(concept, tokens, starts, own_weight, folded)[0]
+
+
+def _measures(
+    concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float], folded: str
+) -> tuple[float, float]:
+    """(:func:`_matched`, held) of one concept, read together.  Held is how much of the concept the
+    sentence names, in either language alike: the measure of "about equally good"
+    (:data:`EQUAL_SHARE`), so a translation is not discounted and a gloss does not count twice."""
     got = sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
     if _translated(concept, tokens, starts, folded):
-        return max(got, TRANSLATED_MATCH * concept.sureness * concept.weight) + (GLOSSED_MATCH * concept.weight if got else 0.0)
-    return got
-
-
-def _held(
-    concept: _Concept, tokens: frozenset[str], starts: frozenset[str], own_weight: dict[str, float], folded: str = ""
-) -> float:
-    """How much of one concept a sentence names, in either language alike: the measure of
-    "about equally good" (:data:`EQUAL_SHARE`), so a translation is not discounted and a gloss
-    does not count twice."""
-    if _translated(concept, tokens, starts, folded):
-        return concept.weight
-    return sum(map(own_weight.__getitem__, _shared(concept.own, concept.stems, tokens, starts)))
+        earned = max(got, TRANSLATED_MATCH * concept.sureness * concept.weight)
+        return earned + (GLOSSED_MATCH * concept.weight if got else 0.0), concept.weight
+    return got, got
 
 
 def _translated(concept: _Concept, tokens: frozenset[str], starts: frozenset[str], folded: str) -> bool:

@@ -325,7 +325,7 @@ def test_a_chinese_translation_is_met_as_written_however_jieba_cut_the_sentence(
     assert "殖利" not in reading.tokens
     concepts = ex._concepts({"yield"}, [], [(0.7, (("殖利",), ("让",)), ("yield",))], idf)
     assert ex._matched(concepts[0], reading.tokens, reading.starts, {"yield": 1.0}, reading.folded) > 0
-    assert ex._overlap(concepts, {"yield": 1.0})(reading) > 0
+    assert ex._overlap(concepts, {"yield": 1.0})(reading)[0] > 0
     # one character is too common to count wherever it is written (年 of 年期, 让 of 出让)
     concepts = ex._concepts({"year"}, [], [(0.7, (("年",),), ("year",))], idf)
     assert concepts[0].phrases == ()
@@ -381,7 +381,7 @@ def test_the_concept_precheck_scores_every_sentence_as_asking_every_concept_woul
     )
     readings = ex._readings(text)
     every = [sum(ex._matched(c, r.tokens, r.starts, weights, r.folded) for c in concepts) for r in readings]
-    assert [overlap(r) for r in readings] == every
+    assert [overlap(r)[0] for r in readings] == every
     assert every[0] > 0 and every[1] > 0 and every[2] > 0 and every[3] == 0
 
 
