@@ -190,7 +190,11 @@ class Engine:
                 return self._finish(self._ask_llm(asked if continued else question, turns, lang), question)
             except BackendError as err:
                 notice = f"{err} Answered offline instead."
-        result = self._ask_embedded(asked, lang)
+        # "why was that bad?" asks for consequences past what was just said; "who said that?" and
+        # "why did that happen?" are often answered by it (measured: not repeating those lost answers)
+        explains = continued and embedded.asks_why_it_matters(asked)
+        said = next((text for role, text in reversed(history) if role == "assistant"), "") if explains else ""
+        result = self._ask_embedded(asked, lang, said)
         if calls:
             result.answer = calc_text + "\n\n" + result.answer
             result.tool_calls = calls + result.tool_calls
@@ -203,12 +207,13 @@ class Engine:
             result.answer += "\n" + intents.DISCLAIMER[result.language]
         return result
 
-    def _ask_embedded(self, question: str, lang: Lang) -> Answer:
+    def _ask_embedded(self, question: str, lang: Lang, said: str = "") -> Answer:
+        """The offline answer; ``said`` is the answer a follow-up continues (it is not repeated)."""
         intent = intents.question_intent(question)
         hits = self._candidates(question, intent)
         quotes = embedded.select_quotes(
             question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
-            groups=self.retriever.query_groups(question),
+            groups=self.retriever.query_groups(question), said=said,
         )
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)

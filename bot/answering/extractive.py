@@ -492,6 +492,11 @@ def _mentions(sentence: str, side: str, forms: tuple[str, ...], date: str = "") 
     return any(form in folded for form in forms) or side in folded
 
 
+def asks_why_it_matters(question: str) -> bool:
+    """"why was that bad?", "為什麼這麼重要": answered by consequences, not causes (:data:`_MATTERS`)."""
+    return bool(_MATTERS.search(question))
+
+
 def select_quotes(
     question: str,
     hits: list[Hit],
@@ -501,14 +506,38 @@ def select_quotes(
     intent: str | None = None,
     following: Callable[[Hit], list[Hit]] | None = None,
     groups: list[Group] | None = None,
+    said: str = "",
 ) -> list[Quote]:
     """The sentences that best answer the question, in answer order.
 
     ``intent`` defaults to :func:`intents.question_intent`; ``following`` gives the
     passages right after a hit in its document, so a list can be quoted whole; ``groups`` are
     the retriever's query for the question (:meth:`Retriever.query_groups`: its dictionary
-    translations), so a sentence in the other language is scored by what it shares too.
+    translations), so a sentence in the other language is scored by what it shares too;
+    ``said`` is the answer a follow-up follows, whose sentences it does not say again while
+    others answer it.
     """
+    quotes = _select(question, hits, glossary, lang, idf, intent, following, groups)
+    if said and quotes:
+        # ...as long as what is left is about as good as what was said (else saying it again is the answer)
+        fresh = _select(question, hits, glossary, lang, idf, intent, following, groups, squash(said))
+        if fresh and fresh[0].score >= EQUAL_SHARE * quotes[0].score:
+            return fresh
+    return quotes
+
+
+def _select(
+    question: str,
+    hits: list[Hit],
+    glossary: Glossary,
+    lang: Lang,
+    idf: Callable[[str], float],
+    intent: str | None,
+    following: Callable[[Hit], list[Hit]] | None,
+    groups: list[Group] | None,
+    said: str = "",
+) -> list[Quote]:
+    """:func:`select_quotes` leaving out the sentences ``said`` (squashed) holds."""
     own = set(tokenize(question))
     if not own:
         return []
@@ -520,7 +549,7 @@ def select_quotes(
     years = set(_YEAR.findall(question))
     ratio_asked = bool(_ASKS_RATIO.search(question))
     purpose = _asks_purpose(question)
-    matters = intent == "why" and bool(_MATTERS.search(question))
+    matters = intent == "why" and asks_why_it_matters(question)
     # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
     longer = _longer_forms(terms, glossary) if intent == "definition" else ()
 
@@ -557,6 +586,8 @@ def select_quotes(
             if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
                 continue
             sentence, tokens = reading.sentence, reading.tokens
+            if said and _squashed(sentence) in said:
+                continue
             overlap, topic = overlap_of(reading)
             if overlap <= 0:
                 continue

@@ -105,6 +105,22 @@ def test_follow_up_borrows_the_previous_topic(engine):
     assert answer.grounded
 
 
+def _said(answer: str) -> set[str]:
+    return {line.split(" [")[0] for line in answer.replace("] ", "]\n").splitlines() if " [" in line}
+
+
+def test_why_it_matters_follow_up_says_something_new_but_who_said_that_may_repeat(engine):
+    first = engine.ask("what happened to treasuries in april 2025")
+    history = [("user", "what happened to treasuries in april 2025"), ("assistant", first.answer)]
+    why = engine.ask("why was that bad?", history)
+    assert why.grounded and _said(first.answer) and not _said(first.answer) & _said(why.answer)
+    # ...while the fact a "who said that?" asks about is often the one just said
+    first = engine.ask("was the april 2025 selloff a systemic risk event?")
+    history = [("user", "was the april 2025 selloff a systemic risk event?"), ("assistant", first.answer)]
+    who = engine.ask("who said that?", history)
+    assert "Bessent" in who.answer and _said(first.answer) & _said(who.answer)
+
+
 @pytest.mark.parametrize("question", ["", "  \n ", "問" * 5000])
 def test_empty_or_huge_message_is_refused(engine, question):
     with pytest.raises(InputError):
