@@ -8,7 +8,7 @@ import pytest
 from bot.settings import ROOT
 from ingest.loaders import load
 
-SETS = ("generalization", "generalization-b")
+SETS = ("generalization", "generalization-b", "generalization-c")
 PAIRS = {"en>zh", "zh>en", "zh>zh", "en>en"}
 
 
