@@ -1,12 +1,17 @@
-"""Fit the retrieval gate (bot.kb.retrieval.GATE) on the dev sets only; print its calibration.
+"""Fit the retrieval gate (bot.kb.retrieval.GATE) on labelled sets; print its calibration.
 
-    CORPUS/DATA pairs must be ingested first (as `make eval` and `make eval-crosslingual` do):
+    CORPUS/DATA pairs must be ingested first (as `make eval`, `make eval-crosslingual` and
+    `make eval-generalization` do); the shipped GATE was fitted on:
     PYTHONPATH=. .venv/bin/python eval/generalization/fit_gate.py corpus:data eval/dev.jsonl \
-        data/zh-corpus:data/zh-index eval/crosslingual.jsonl
+        data/zh-corpus:data/zh-index eval/crosslingual.jsonl \
+        data/generalization-alone:data/generalization-alone-index eval/generalization/questions.jsonl \
+        data/generalization-mixed:data/generalization-mixed-index eval/generalization/questions.jsonl \
+        data/generalization-b-alone:data/generalization-b-alone-index eval/generalization-b/questions.jsonl \
+        data/generalization-b-mixed:data/generalization-b-mixed-index eval/generalization-b/questions.jsonl
 
 Positives are the retrieval questions, negatives the out-of-scope ones, except those the engine
-declines before retrieval (live prices: bot.answering.intents).  The generalization set is never
-read here: it stays held out.
+declines before retrieval (live prices: bot.answering.intents).  Held-out set C
+(eval/generalization-c) is never read here: it stays held out.
 """
 
 from __future__ import annotations
