@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.answering import figures, intents
-from bot.kb.dictionary import Group, month_tokens
+from bot.kb.dictionary import Group, is_month
 from bot.kb.glossary import Glossary, Term, readable_row
 from bot.kb.retrieval import Hit, form_tokens
 from bot.kb.tokens import tokenize
@@ -754,9 +754,8 @@ def _is_date(concept: _Concept) -> bool:
     """A concept that only dates the question (2025, 4月, April): it narrows what the question
     asks about but is not what it asks, so sharing it alone does not make a sentence an answer."""
     words = concept.own
-    months = month_tokens()[0]
     return all(
-        w in _DATE_WORDS or w in months or _YEAR.fullmatch(w) or (w.isdigit() and len(w) <= 2 and words & _DATE_WORDS)
+        w in _DATE_WORDS or is_month(w) or _YEAR.fullmatch(w) or (w.isdigit() and len(w) <= 2 and words & _DATE_WORDS)
         for w in words
     )
 

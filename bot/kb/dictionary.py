@@ -116,6 +116,16 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "october", "november", "december")
 
 
+#: Months as people abbreviate them ("aug 2023", "oct 15"): a month only beside a number.
+_SHORT_MONTHS = {"jan": "1", "feb": "2", "mar": "3", "apr": "4", "jun": "6", "jul": "7", "aug": "8", "sep": "9",
+                 "sept": "9", "oct": "10", "nov": "11", "dec": "12"}
+
+
+def is_month(token: str) -> bool:
+    """A BM25 token that names a month, written out or abbreviated."""
+    return token in month_tokens()[0] or token in _SHORT_MONTHS
+
+
 @lru_cache(maxsize=1)
 def month_tokens() -> tuple[dict[str, str], dict[str, str]]:
     """Each month's BM25 token (stemmed: januari, septemb) with its number, and the reverse."""
@@ -128,8 +138,8 @@ def calendar(
 ) -> list[Group]:
     """Dates and tenors of ``text`` both ways, which CC-CEDICT spells only in words (April =
     四月, never 4月): April ↔ 4月, 30-year ↔ 30年期 / 30年, as :class:`Group` s whose every
-    token is ``known``.  "may" counts as a month only beside a number; a tenor is a number of at
-    most two digits (2025年 is a year, 2025年4月 a date).
+    token is ``known``.  "may" and abbreviations ("aug", "oct") count as a month only beside a
+    number; a tenor is a number of at most two digits (2025年 is a year, 2025年4月 a date).
 
     For scoring sentences, not for BM25: 3月 is in most Chinese passages about 2020, so as a
     query term it ranks passages by their dates (measured: dev and crosslingual hit@5 fell).
@@ -153,6 +163,9 @@ def calendar(
         tenor = before.isdigit() and len(before) <= 2  # 30年期, not the year 2025年
         if token in months and (token != "may" or before.isdigit() or after.isdigit()):
             add([(months[token], "月")], (token,))
+        elif token in _SHORT_MONTHS and (before.isdigit() or after.isdigit()):
+            number = _SHORT_MONTHS[token]
+            add([(number, "月"), (numbers[number],)], (token,))  # 8月, and "August" as written out
         elif token == "year" and before in tenors:
             add([(before, "年期"), (before, "年")], (before, token))
         elif token == "月" and before in numbers:

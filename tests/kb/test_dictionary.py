@@ -94,6 +94,10 @@ def test_calendar_spells_dates_and_tenors_the_way_the_other_language_writes_them
         (("30", "year"), ("30", "年期")), (("30", "year"), ("30", "年")), (("april",), ("4", "月"))}
     assert pairs("2019年9月17日，30年期公債") == {(("9", "月"), ("septemb",)), (("30", "年期"), ("30", "year"))}
     assert pairs("in may 2025") == {(("may",), ("5", "月"))}
+    # abbreviated, as people type it, beside a number: and the month written out for English text
+    assert pairs("the 10yr on oct 15 2014, in aug 2023") == {
+        (("oct",), ("10", "月")), (("oct",), ("octob",)), (("aug",), ("8", "月")), (("aug",), ("august",))}
+    assert pairs("a dec of the mar") == set()
     assert pairs("10-year and 30-year yields in april 2025 and april 2020") == {
         (("10", "year"), ("10", "年期")), (("10", "year"), ("10", "年")),
         (("30", "year"), ("30", "年期")), (("30", "year"), ("30", "年")), (("april",), ("4", "月"))}
