@@ -764,10 +764,9 @@ def _overlap(
     concepts: list[_Concept], own_weight: dict[str, float], topical: Callable[[_Concept], bool] = lambda _c: True
 ) -> Callable[[_Reading], tuple[float, float]]:
     """A sentence's :func:`_matched` summed over the question's concepts, and what it holds of the
-    ``topical`` ones (see :func:`_measures`), in one pass that asks
-    only the concepts whose words (own words, translations' words, stem prefixes) or stems the
-    sentence holds: the others earn 0, and most candidate sentences hold one or two concepts of
-    several."""
+    ``topical`` ones (see :func:`_measures`), in one pass that asks only the concepts whose words
+    (own words, translations' words, stem prefixes) or stems the sentence holds: the others earn
+    0, and most candidate sentences hold one or two concepts of several."""
     cues = []
     for concept in concepts:
         words = set(concept.own).union(*concept.alternatives)
