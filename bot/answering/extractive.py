@@ -843,6 +843,8 @@ def _pick(scored: list[tuple[Quote, frozenset[str]]], intent: str) -> list[Quote
             break
         if sum(len(q.sentence) for q, _ in chosen) + len(quote.sentence) > budget and chosen:
             continue
+        if intent == "happened" and chosen and quote.topic < EQUAL_SHARE * chosen[0][0].topic:
+            continue  # what happened to the rule, not to the dealers its name shares (交易商規則 / 交易商)
         repeated = [q for q, t in chosen if _same_fact(quote.sentence, q.sentence, tokens, t)]
         if repeated and repeated[0] is chosen[0][0] and intent in _ONE_FACT and (
             _squashed(quote.sentence) != _squashed(chosen[0][0].sentence)  # not the same line of an overlapping chunk

@@ -466,3 +466,17 @@ def test_a_sentence_sharing_only_the_date_does_not_beat_the_other_language_answe
     hits[0] = hit("2025年4月黃金一度漲到每盎司約3,500美元。", 1)
     quotes = ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", lambda t: rarity.get(t, 1.0), groups=groups)
     assert quotes[0].sentence.startswith("2025年4月黃金")
+
+
+def test_what_happened_to_a_rule_is_not_what_happened_to_the_dealers_its_name_shares():
+    # corpus/glossary.md and corpus/zh-Hant-mechanics-leverage.md: the second sentence shares
+    # 交易商 with 交易商規則 and a sell-off with "what happened", nothing of the rule
+    hits = [
+        hit("交易商規則 (dealer rule): 美國證券交易委員會要求部分提供大量流動性的交易者登記為交易商的規則，已於 2024 年 11 月遭法院撤銷。", 1),
+        hit("2020 年 3 月，投資人拋售公債以換取現金，交易商的資產負債表被塞滿，基差交易出現虧損並被迫平倉。", 2),
+    ]
+    question = "交易商規則後來怎麼了?"
+    assert ex.intents.question_intent(question) == "happened"
+    rarity = {"规则": 3.0}  # as in the corpus: 規則 is rare, 交易 and 交易商 are everywhere
+    quotes = ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", lambda t: rarity.get(t, 1.0))
+    assert [q.sentence[:5] for q in quotes] == ["交易商規則"]
