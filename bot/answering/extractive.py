@@ -108,7 +108,7 @@ _DATE = re.compile(
 # A figure is read once, from the start of its run of digits, commas and dots (every digit
 # of "99999…" used to start a new attempt: n²).
 _AMOUNT = re.compile(
-    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|兆|億|亿|萬|万|billion|trillion|bp|basis points?|美元|[個个]?基[點点]|碼|码"
+    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|times\b|兆|億|亿|萬|万|billion|trillion|bp|basis points?|美元|[個个]?基[點点]|碼|码"
     r"|[個个]?百分[點点])|[$£€]\s?\d",
     re.IGNORECASE,
 )
@@ -217,6 +217,9 @@ _COPULA = re.compile(
     r"^(?:是|指|即|係|系|就是|也就是|意指|:|：|=|,|，|is\b|are\b|means\b|refers\b|pairs\b|was\b|has (?:been|operated)\b|serves as\b)"
 )
 _NAMED = ("稱為", "称为", "稱作", "称作", "形容為", "形容为", "叫做", "called ", "known as ")
+#: A section of made-up numbers ("Worked example (hypothetical numbers)", 示例): its figures answer
+#: how the arithmetic goes, not how much something really is.
+_HYPOTHETICAL = re.compile(r"hypothetical|worked example|\bexample|假設數字|假设数字|示例|例子", re.IGNORECASE)
 _SUPPOSE = re.compile(r"^\s*(?:-\s*)?(?:假設|假设|延續|延续|若|如果|suppose\b|if the bond\b)", re.IGNORECASE)
 
 
@@ -576,6 +579,8 @@ def _select(
             shared = _shared(own, own_stems, words, _starts(words))
             heading[section] = sum(own_weight[t] for t in shared) / own_mass
     lead_ins = intent == "list"
+    # a question of fact about the real world is not answered by a worked example's figures
+    real = intent in ("amount", "when", "who", "yesno") and not _HYPOTHETICAL.search(question)
     scored: list[tuple[Quote, frozenset[str]]] = []
     for hit in hits:
         near = 0.5 / hit.rank
@@ -602,7 +607,7 @@ def _select(
             score += bonus
             if intent == "amount" and ratio_asked:
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
-            if trait.suppose:
+            if trait.suppose or (real and _HYPOTHETICAL.search(hit.section)):
                 score -= 0.8
             if row:
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how

@@ -431,7 +431,8 @@ def test_why_a_move_was_bad_is_answered_by_how_bad_it_was_when_no_sentence_names
 def test_simplified_amounts_are_amounts():
     # worded like eval/generalization/docs: 亿 and 基点 are how mainland news writes figures
     for sentence in ("流动性支持买回每年的上限起初定为约300亿美元。", "30年期美债收益率一周升幅超过40个基点。",
-                     "流動性支持買回每年的上限起初定為約300億美元。", "The facility could buy up to £65 billion."):
+                     "流動性支持買回每年的上限起初定為約300億美元。", "The facility could buy up to £65 billion.",
+                     "Some funds were levered up to 50 times."):
         assert ex._kind_bonus("amount", sentence, True, False) > 0, sentence
     assert ex._kind_bonus("amount", "美联储再次放慢缩表节奏。", True, False) < 0
 
@@ -480,3 +481,18 @@ def test_what_happened_to_a_rule_is_not_what_happened_to_the_dealers_its_name_sh
     rarity = {"规则": 3.0}  # as in the corpus: 規則 is rare, 交易 and 交易商 are everywhere
     quotes = ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", lambda t: rarity.get(t, 1.0))
     assert [q.sentence[:5] for q in quotes] == ["交易商規則"]
+
+
+def test_a_question_of_fact_is_not_answered_by_a_worked_examples_figures():
+    # corpus/en-basis-trade-explainer.md's worked example against corpus/en-stress-2020-2025.md's report
+    example = Hit(rank=1, score=1.0, text="An adverse move of 1% at the same 50x leverage costs $1 million, half of "
+                  "the fund's equity.", title="doc", source="src", lang="en", chunk_id="e1",
+                  section="The trade › Worked example (hypothetical numbers)")
+    report = Hit(rank=2, score=1.0, text="Bloomberg also reported that some funds used leverage of up to 50 times.",
+                 title="doc", source="src", lang="en", chunk_id="e2", section="How large the 2020 positions were")
+    quotes = ex.select_quotes("how much leverage do these funds use?", [example, report], GLOSSARY, "en", idf)
+    assert quotes[0].sentence.startswith("Bloomberg")
+    # ...but a question about the example is
+    quotes = ex.select_quotes("in the worked example how much leverage does the fund use?", [example, report],
+                              GLOSSARY, "en", idf)
+    assert quotes[0].sentence.startswith("An adverse move")
