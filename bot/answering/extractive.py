@@ -586,6 +586,7 @@ def _select(
         near = 0.5 / hit.rank
         under = SECTION_WEIGHT * heading.get(hit.section, 0.0)
         row = intent != "definition" and hit.is_glossary
+        example = real and bool(_HYPOTHETICAL.search(hit.section))  # read once per passage
         for index, reading in enumerate(_readings(hit.text)):
             trait = reading.trait
             if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
@@ -607,7 +608,7 @@ def _select(
             score += bonus
             if intent == "amount" and ratio_asked:
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
-            if trait.suppose or (real and _HYPOTHETICAL.search(hit.section)):
+            if trait.suppose or example:
                 score -= 0.8
             if row:
                 score -= GLOSSARY_PENALTY  # a row defines a term; it rarely says why, when or how
@@ -623,7 +624,8 @@ def _select(
         return []
     # The asker's language among about equally good sentences, not over a better answer: an
     # other-language sentence that holds clearly more of the topic than the best-scoring one in the
-    # asker's language earns the bonus too (the order within each language does not change).
+    # asker's language earns the bonus too (the order among the asker's-language sentences does not
+    # change; an other-language sentence with that much topic can pass others of its language).
     mine = [q for q, _ in scored if sentence_lang(q.sentence) == asked]
     rivals = [q for q, _ in scored if sentence_lang(q.sentence) != asked]
     best_mine = max(mine, key=lambda q: q.score).topic if mine else 0.0
