@@ -54,7 +54,7 @@ eval-crosslingual: $(STAMP)
 # (eval/generalization, eval/generalization-b) have been read while fixing answers and fitting the
 # gate; set C (eval/generalization-c) was written blind after that and is the one that measures
 # generalization.
-GEN_SETS := generalization generalization-b generalization-c
+GEN_SETS := generalization generalization-b generalization-c generalization-d
 eval-generalization: $(STAMP)
 	for set in $(GEN_SETS); do \
 	  for run in alone mixed; do \
