@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.errors import InputError
 from bot.kb import store
-from bot.kb.dictionary import Dictionary, Group, calendar
+from bot.kb.dictionary import Dictionary, Group, calendar, shorthand
 from bot.kb.dictionary import load as load_dictionary
 from bot.kb.embeddings import encode, load_model
 from bot.kb.glossary import GLOSSARY_DOC, Glossary, Term, match_form, variants
@@ -207,8 +207,9 @@ class Retriever:
         """
         text = (question or "").strip()  # as search() sees it; the tokens do not change
         index, query = self._cached_query(text)
-        # dates and tenors first, so they claim "march" before CC-CEDICT's 行军 does
-        dates = calendar(text, index.idf.__contains__, TRANSLATION_WEIGHT, tokens=form_tokens(text))
+        # dates first, so they claim "march" before CC-CEDICT's 行军 does (tenors are in the query)
+        typed = shorthand(text)  # as the query was built
+        dates = calendar(typed, index.idf.__contains__, TRANSLATION_WEIGHT, form_tokens(typed), tenors=False)
         return [*dates, *query]
 
     def bridged_tokens(self, question: str) -> set[str]:
@@ -464,8 +465,11 @@ def _query_terms(
     terms: list[Term] | None = None,
 ) -> list[Group]:
     """See :meth:`Retriever._query_terms`; ``terms`` are ``glossary.matches(question)`` if known."""
+    question = shorthand(question)  # "10yr", "in 98": as documents write them
     own = form_tokens(question)  # cached: the answerer's calendar reads the same tokens
     groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
+    # tenors both ways (30-year <-> 30年期); months only for the answerer (see calendar)
+    groups += calendar(question, index.idf.__contains__, TRANSLATION_WEIGHT, own, months=False)
     if terms is None:
         terms = glossary.matches(question)
     # glossary forms stand for the question's words they translate
@@ -553,7 +557,8 @@ def gate_features(
     """
     rarest = index.rarest
     own = [g[2][0] for g in query if len(g[1]) == 1 and g[1][0] == g[2]]
-    bridged = {t for g in query if g[1][0] != g[2] for t in g[2]}
+    # a word whose only translations are single characters (win -> 中, last -> 到) is not known
+    bridged = {t for g in query if g[1][0] != g[2] and any(len("".join(a)) > 1 for a in g[1]) for t in g[2]}
     total = covered = 0.0
     for token in own:
         weight = index.idf.get(token, rarest)

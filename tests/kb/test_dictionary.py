@@ -150,3 +150,17 @@ def test_each_dictionary_keeps_its_own_memo():
     b = parse(SAMPLE.replace("/to auction/auction sale/", "/to sell off/"))
     known = {"拍卖"}.__contains__
     assert a.bridge("the auction", known) and not b.bridge("the auction", known)
+
+
+def test_shorthand_spells_out_tenors_and_two_digit_years_as_documents_write_them():
+    assert dictionary.shorthand("how high did the 10yr spike after the 7y auction") == (
+        "how high did the 10-year spike after the 7-year auction")
+    assert dictionary.shorthand("how much did ltcm lose in 98") == "how much did ltcm lose in 1998"
+    assert dictionary.shorthand("how low did the 10yr get at the end of 08") == (
+        "how low did the 10-year get at the end of 2008")
+    assert dictionary.shorthand("08年12月美联储降到多少") == "2008年12月美联储降到多少"
+    assert dictionary.shorthand("94年那轮加息") == "1994年那轮加息"
+    # a tenor, a duration, an amount or a count is no year; nor is a plural "yrs"
+    for kept in ("30年期公債", "過去20年", "up 22 bp in 25 bps", "in 30 minutes", "in 10 years", "2 yrs ago",
+                 "5y5y forward", "in 50x", "in 2020", "$10y"):
+        assert dictionary.shorthand(kept) == kept

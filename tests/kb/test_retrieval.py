@@ -435,3 +435,53 @@ def test_a_near_tie_in_rank_fusion_goes_to_the_stronger_raw_match():
 
     assert top(0.03) == "implied"
     assert top(0.0) == "actual"  # plain rank fusion: a tie, first come first served
+
+
+TENOR_DOC = """---
+title: "殖利率"
+lang: zh-Hant
+source: "test"
+date: 2014-10-20
+license: CC-BY-4.0
+---
+
+# 殖利率
+
+## 長天期
+
+10年期公債殖利率當天一度跌破2%，收盤回升。
+
+## 短天期
+
+2年期公債殖利率變化不大，交易商的報價也很分散。
+"""
+
+
+def test_chat_shorthand_tenors_reach_a_chinese_passage(make_settings, model, tmp_path):
+    # "10yr" is 10-year, which the calendar spells 10年期: BM25 meets the Chinese passage
+    from bot.kb.glossary import load
+    from bot.kb.retrieval import Retriever
+    from ingest.pipeline import run
+
+    corpus = tmp_path / "tenors"
+    corpus.mkdir()
+    (corpus / "zh.md").write_text(TENOR_DOC, encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus)
+    run(settings, model_factory=lambda: model)
+    retriever = Retriever(settings, model, load(corpus))
+    query = retriever._build_query(retriever.index, retriever.glossary, retriever.dictionary, "where did the 10yr close")
+    assert any(("10", "年期") in alternatives for _, alternatives, _ in query)
+    hits = retriever.lexical_search("where did the 10yr close", 2)
+    assert hits and "10年期" in hits[0].text and hits[0].bm25 > hits[1].bm25
+
+
+def test_a_word_translated_only_to_single_characters_is_not_known_to_the_gate(retriever):
+    # CC-CEDICT's win -> 中 (zhòng, to hit a target) is in every Chinese passage: no evidence
+    from bot.kb.retrieval import gate_features
+
+    index = retriever.index
+    query = retriever._build_query(index, retriever.glossary, retriever.dictionary, "who won?")
+    assert (("中",),) in [alternatives for _, alternatives, _ in query]
+    assert gate_features(index, query, {}, {})[2] == 0.0
+    repo = retriever._build_query(index, retriever.glossary, retriever.dictionary, "who won the repo?")
+    assert 0.0 < gate_features(index, repo, {}, {})[2] < 1.0
