@@ -496,3 +496,20 @@ def test_a_question_of_fact_is_not_answered_by_a_worked_examples_figures():
     quotes = ex.select_quotes("in the worked example how much leverage does the fund use?", [example, report],
                               GLOSSARY, "en", idf)
     assert quotes[0].sentence.startswith("An adverse move")
+
+
+def test_the_first_passage_answers_in_the_other_language_when_no_dictionary_bridges_its_name():
+    # worded like eval/generalization-b: no dictionary spells Uchida 內田, so the topic measure
+    # sees two sentences about "the market"; only the ranking knows the Chinese one is the answer
+    zh = Hit(rank=1, score=1.0, text="8月7日，日本央行副行長內田真一表示，市場不穩定時不會升息，市場隨即回穩。",
+             title="doc", source="src", lang="zh-Hant", chunk_id="z1", section="doc")
+    en = Hit(rank=2, score=1.0, text="Markets fell sharply on 5 August, the worst day for Japanese stocks since 1987.",
+             title="doc", source="src", lang="en", chunk_id="e2", section="doc")
+    question = "what did uchida say that calmed the markets?"
+    groups = [(1.0, (("市场",),), ("market",)), (0.7, (("表示",), ("说",)), ("say",))]
+    quotes = ex.select_quotes(question, [zh, en], GLOSSARY, "en", idf, groups=groups)
+    assert quotes[0].sentence.startswith("8月7日")
+    # ranked second, the same passage gives way to the asker's language
+    zh.rank, en.rank = 2, 1
+    quotes = ex.select_quotes(question, [en, zh], GLOSSARY, "en", idf, groups=groups)
+    assert quotes[0].sentence.startswith("Markets fell")
