@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.answering import figures, intents
-from bot.kb.dictionary import Group, is_month
+from bot.kb.dictionary import Group, is_month, shorthand
 from bot.kb.glossary import Glossary, Term, readable_row
 from bot.kb.retrieval import Hit, form_tokens
 from bot.kb.tokens import tokenize
@@ -546,7 +546,8 @@ def _select(
     said: str = "",
 ) -> list[Quote]:
     """:func:`select_quotes` leaving out the sentences ``said`` (squashed) holds."""
-    own = set(tokenize(question))
+    typed = shorthand(question)  # "10yr", "in 98" as the retriever's query spelled them
+    own = set(tokenize(typed))
     if not own:
         return []
     intent = intent or intents.question_intent(question)
@@ -554,7 +555,7 @@ def _select(
     wants_date, wants_amount = intents.asks_when(question), intents.asks_amount(question)
     terms = glossary.matches(question)
     forms = tuple(fold(form) for term in terms for form in term.all_forms)
-    years = set(_YEAR.findall(question))
+    years = set(_YEAR.findall(typed))
     ratio_asked = bool(_ASKS_RATIO.search(question))
     purpose = _asks_purpose(question)
     matters = intent == "why" and asks_why_it_matters(question)

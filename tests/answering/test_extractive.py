@@ -513,3 +513,14 @@ def test_the_first_passage_answers_in_the_other_language_when_no_dictionary_brid
     zh.rank, en.rank = 2, 1
     quotes = ex.select_quotes(question, [en, zh], GLOSSARY, "en", idf, groups=groups)
     assert quotes[0].sentence.startswith("Markets fell")
+
+
+def test_a_two_digit_year_typed_in_chat_picks_the_sentence_of_that_year():
+    # "in 98" is 1998, as the retriever's query spells it (dictionary.shorthand)
+    def english(text: str, rank: int) -> Hit:
+        return Hit(rank=rank, score=1.0, text=text, title="doc", source="src", lang="en",
+                   chunk_id=f"e{rank}", section="doc")
+
+    hits = [english("In 2008 the fund lost $2 billion.", 1), english("In 1998 the fund lost $4.6 billion.", 2)]
+    quotes = ex.select_quotes("how much did the fund lose in 98", hits, GLOSSARY, "en", idf)
+    assert quotes[0].sentence.startswith("In 1998")
