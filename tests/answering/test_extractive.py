@@ -524,3 +524,12 @@ def test_a_two_digit_year_typed_in_chat_picks_the_sentence_of_that_year():
     hits = [english("In 2008 the fund lost $2 billion.", 1), english("In 1998 the fund lost $4.6 billion.", 2)]
     quotes = ex.select_quotes("how much did the fund lose in 98", hits, GLOSSARY, "en", idf)
     assert quotes[0].sentence.startswith("In 1998")
+
+
+def test_a_two_word_dictionary_sense_is_met_by_its_last_word():
+    # CC-CEDICT glosses 日元 "Japanese yen"; a passage about the yen rarely says "Japanese" beside it
+    yen = Hit(rank=1, score=1.0, text="By early July 2024 the yen had slid to around 161 per dollar.", title="doc",
+              source="src", lang="en", chunk_id="e1", section="doc")
+    groups = [(1.0, (("japanes", "yen"),), ("日元",))]
+    quotes = ex.select_quotes("日元跌到多少", [yen], GLOSSARY, "zh-Hans", idf, groups=groups)
+    assert quotes and quotes[0].sentence.startswith("By early July")
