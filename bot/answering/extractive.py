@@ -669,6 +669,12 @@ def _select(
             )
         # ...and as long as the best Chinese sentence is about equally good on the question's topic.
         lacking = lacking or bool(chinese and chinese[0][0].topic < EQUAL_SHARE * other)
+        # ...or when the English sentence comes from the passage retrieval ranks first and holds more
+        # of the topic than the best Chinese one, which comes from a lower passage.
+        lacking = lacking or bool(
+            chinese and english and english[0][0].hit.rank == 1 < chinese[0][0].hit.rank
+            and chinese[0][0].topic < english[0][0].topic
+        )
         if chinese and chinese[0][0].score >= 0.6 * scored[0][0].score and not lacking:
             # ...and, after the best Chinese sentence, an English one that outscores the next Chinese
             # sentence despite its same-language bonus (a sentence naming the asked rule beats one
