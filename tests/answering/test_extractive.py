@@ -533,3 +533,23 @@ def test_a_two_word_dictionary_sense_is_met_by_its_last_word():
     groups = [(1.0, (("japanes", "yen"),), ("日元",))]
     quotes = ex.select_quotes("日元跌到多少", [yen], GLOSSARY, "zh-Hans", idf, groups=groups)
     assert quotes and quotes[0].sentence.startswith("By early July")
+
+
+def test_a_chinese_answer_takes_the_first_passages_english_sentence_when_it_holds_more_of_the_topic():
+    # worded like eval/generalization-b: the English passage ranked first names Japan, the bank, the
+    # deputy governor and the market; the best Chinese sentence, from a lower passage, only two of them
+    uchida = Hit(rank=1, score=1.0, text="On 7 August 2024 Bank of Japan Deputy Governor Shinichi Uchida said the "
+                 "bank would not raise rates while markets were unstable.", title="doc", source="src",
+                 lang="en", chunk_id="e1", section="doc")
+    crash = hit("日本股市在8月5日重挫，市場恐慌情緒蔓延到全球。", 2)
+    question = "日本央行副行長內田說了什麼讓市場穩下來？"
+    groups = [(1.0, (("japan",),), ("日本",)), (1.0, (("bank",),), ("央行",)),
+              (1.0, (("deputi", "governor"),), ("副行长",)), (1.0, (("market",),), ("市场",))]
+
+    def quoted(hits: list[Hit]) -> list[str]:
+        return [q.sentence[:10] for q in ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", idf, groups=groups)]
+
+    assert "On 7 Augus" in quoted([uchida, crash])
+    # ranked below the Chinese passage, the English sentence stays out of the Chinese answer
+    uchida.rank, crash.rank = 2, 1
+    assert "On 7 Augus" not in quoted([crash, uchida])
