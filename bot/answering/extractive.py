@@ -763,7 +763,7 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
             left -= words
             # an English sense of two or three words names its thing by the last one as well
             # (日元 "Japanese yen": "the yen stayed weak"; 美元 "US dollar": "161 per dollar")
-            heads = tuple(dict.fromkeys((a[-1],) for a in alternatives if len(a) > 1 and a[-1].isascii()))
+            heads = [(a[-1],) for a in alternatives if len(a) > 1 and a[-1].isascii()]
             alternatives = tuple(dict.fromkeys((*alternatives, *heads)))
             concepts.append(_Concept(sum(map(weight, words)), words, alternatives, sureness, _stems(words),
                                      one_words(alternatives), phrases(alternatives)))

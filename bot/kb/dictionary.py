@@ -179,10 +179,8 @@ def calendar(
     """
     tokens = tokenize(text) if tokens is None else tokens
     spelled = set(_TENOR.findall(fold(text))) if tenors else set()  # "30-year", not "5 years ago"
-    month_of, numbers = month_tokens()
+    month_of, numbers = month_tokens() if months else ({}, {})
     short = _SHORT_MONTHS if months else {}
-    if not months:
-        month_of = {}
     groups: list[Group] = []
     seen: set[tuple[str, ...]] = set()
 
@@ -203,7 +201,7 @@ def calendar(
             add([(number, "月"), (numbers[number],)], (token,))  # 8月, and "August" as written out
         elif token == "year" and before in spelled:
             add([(before, "年期"), (before, "年")], (before, token))
-        elif token == "月" and before in numbers and months:
+        elif token == "月" and before in numbers:
             add([(numbers[before],)], (before, token))
         elif token in ("年期", "年") and tenor and not after.isdigit():
             add([(before, "year")], (before, token))

@@ -132,20 +132,24 @@ Gold rose to a record as central banks looked for a safe asset.
 """
 
 
-@pytest.fixture
-def bilingual(make_settings, model, tmp_path):
-    """Two tiny documents, no glossary: only the dictionary can bridge the languages."""
+def _tiny_retriever(make_settings, model, corpus, documents: dict[str, str]):
+    """A retriever over ``documents`` (file name -> text), ingested into a fresh index."""
     from bot.kb.glossary import load
     from bot.kb.retrieval import Retriever
     from ingest.pipeline import run
 
-    corpus = tmp_path / "tiny"
     corpus.mkdir()
-    (corpus / "zh.md").write_text(ZH_DOC, encoding="utf-8")
-    (corpus / "en.md").write_text(EN_DOC, encoding="utf-8")
+    for name, text in documents.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     settings = make_settings(corpus_dir=corpus)
     run(settings, model_factory=lambda: model)
     return Retriever(settings, model, load(corpus))
+
+
+@pytest.fixture
+def bilingual(make_settings, model, tmp_path):
+    """Two tiny documents, no glossary: only the dictionary can bridge the languages."""
+    return _tiny_retriever(make_settings, model, tmp_path / "tiny", {"zh.md": ZH_DOC, "en.md": EN_DOC})
 
 
 def test_the_dictionary_bridges_words_no_glossary_lists(bilingual, monkeypatch):
@@ -459,16 +463,7 @@ license: CC-BY-4.0
 
 def test_chat_shorthand_tenors_reach_a_chinese_passage(make_settings, model, tmp_path):
     # "10yr" is 10-year, which the calendar spells 10年期: BM25 meets the Chinese passage
-    from bot.kb.glossary import load
-    from bot.kb.retrieval import Retriever
-    from ingest.pipeline import run
-
-    corpus = tmp_path / "tenors"
-    corpus.mkdir()
-    (corpus / "zh.md").write_text(TENOR_DOC, encoding="utf-8")
-    settings = make_settings(corpus_dir=corpus)
-    run(settings, model_factory=lambda: model)
-    retriever = Retriever(settings, model, load(corpus))
+    retriever = _tiny_retriever(make_settings, model, tmp_path / "tenors", {"zh.md": TENOR_DOC})
     query = retriever._build_query(retriever.index, retriever.glossary, retriever.dictionary, "where did the 10yr close")
     assert any(("10", "年期") in alternatives for _, alternatives, _ in query)
     hits = retriever.lexical_search("where did the 10yr close", 2)
