@@ -28,8 +28,9 @@ from bot.settings import Settings
 from ingest.loaders import Document, LoadError, display_name, load, scan
 from ingest.splitter import split_blocks
 
-# Bump when splitting, tokenising or the chunk metadata change, so old indexes are redone.
-PIPELINE_VERSION = 3  # 3: jieba knows CC-CEDICT headwords (bot/kb/tokens.py)
+# Bump when splitting, tokenising, the chunk metadata or the collection's settings change, so
+# old indexes are redone.
+PIPELINE_VERSION = 4  # 3: jieba knows CC-CEDICT headwords (bot/kb/tokens.py); 4: exact vector search (store.EF_SEARCH)
 #: Chunks per model call (the model packs them into its own token-budgeted micro-batches).
 EMBED_BATCH = 64
 #: Most chunks in one Chroma add.

@@ -374,11 +374,22 @@ def check_compatible(state: IndexState, settings: Settings) -> None:
         )
 
 
+#: HNSW search beam (``ef_search``; Chroma's default is 100).  Chroma keeps a collection below
+#: its ``sync_threshold`` (1000) in its log and builds the HNSW graph from it, with threads, in
+#: each process that opens it, so the graph, and what an approximate search misses, differed
+#: from one process to the next (measured: 4-10 of 190-350 questions per process lost one of
+#: their 60 nearest chunks; set B's b-111 ranked its passage 1st or 3rd by process).  A beam that
+#: can hold every vector visits every reachable one: exact and the same in every process for
+#: collections up to this size, and its cost grows with the collection, not with this number.
+#: (Set at creation: ``modify`` reaches a process's already-open segment only after a restart.)
+EF_SEARCH = 100_000
+
+
 def create_chunk_collection(client: ClientAPI, name: str, model: str) -> Collection:
     return client.create_collection(
         name,
         embedding_function=None,
-        configuration={"hnsw": {"space": "cosine"}},
+        configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
         metadata={"model": model, "schema": SCHEMA_VERSION},
     )
 
