@@ -647,6 +647,7 @@ def _select(
             if str(latest) in _traits(q.sentence).years:
                 q.score += 0.8
     scored.sort(key=lambda pair: -pair[0].score)
+    leader = _leader(scored, asked)
     if asked == "zh":
         chinese = [pair for pair in scored if sentence_lang(pair[0].sentence) == "zh"]
         english = [pair for pair in scored if sentence_lang(pair[0].sentence) == "en"]
@@ -669,12 +670,8 @@ def _select(
             )
         # ...and as long as the best Chinese sentence is about equally good on the question's topic.
         lacking = lacking or bool(chinese and chinese[0][0].topic < EQUAL_SHARE * other)
-        # ...or when the English sentence comes from the passage retrieval ranks first and holds more
-        # of the topic than the best Chinese one, which comes from a lower passage.
-        lacking = lacking or bool(
-            chinese and english and english[0][0].hit.rank == 1 < chinese[0][0].hit.rank
-            and chinese[0][0].topic < english[0][0].topic
-        )
+        # ...or when the English sentence leads (see _leader).
+        lacking = lacking or leader is not None
         if chinese and chinese[0][0].score >= 0.6 * scored[0][0].score and not lacking:
             # ...and, after the best Chinese sentence, an English one that outscores the next Chinese
             # sentence despite its same-language bonus (a sentence naming the asked rule beats one
@@ -682,6 +679,12 @@ def _select(
             runner = chinese[1][0].score + ENGLISH_MARGIN if len(chinese) > 1 else math.inf
             scored = [chinese[0], *(p for p in scored if p is not chinese[0] and (
                 p[0].score > runner or sentence_lang(p[0].sentence) == "zh"))]
+    if leader is not None:
+        # The leader's rivals in the asker's language from lower passages that hold less than half
+        # its topic are beside the point ("伯南克2013年5月在国会说了什么" had opened with Fitch's
+        # reasons for its 2023 downgrade).  Measured: learner +1, sets A and B +3, none lost.
+        scored = [p for p in scored if sentence_lang(p[0].sentence) != asked or p[0].hit.rank == 1
+                  or p[0].topic >= EQUAL_SHARE * leader.topic]
     if years and intent != "compare":
         # A question about 2025 is not answered by a sentence that only speaks of 2020.
         on_year = [p for p in scored if not _traits(p[0].sentence).years or _traits(p[0].sentence).years & years]
@@ -702,6 +705,18 @@ def _select(
         if listed:
             return listed
     return _pick(scored, intent)
+
+
+def _leader(scored: list[tuple[Quote, frozenset[str]]], asked: str) -> Quote | None:
+    """The best other-language sentence, when it comes from the passage retrieval ranks first and
+    holds more of the topic than the best sentence in the asker's language, which comes from a
+    lower passage: the ranking knows names no dictionary translates (內田/Uchida) and the answer
+    is in the other language."""
+    mine = next((q for q, _ in scored if sentence_lang(q.sentence) == asked), None)
+    other = next((q for q, _ in scored if sentence_lang(q.sentence) != asked), None)
+    if mine is not None and other is not None and other.hit.rank == 1 < mine.hit.rank and mine.topic < other.topic:
+        return other
+    return None
 
 
 #: A sentence that names one of the question's concepts only in the other language (a glossary

@@ -535,21 +535,37 @@ def test_a_two_word_dictionary_sense_is_met_by_its_last_word():
     assert quotes and quotes[0].sentence.startswith("By early July")
 
 
+# worded like eval/generalization-b: the English passage names Japan, the bank, the deputy governor
+# and the market; no dictionary spells Uchida 內田
+UCHIDA_QUESTION = "日本央行副行長內田說了什麼讓市場穩下來？"
+UCHIDA_GROUPS = [(1.0, (("japan",),), ("日本",)), (1.0, (("bank",),), ("央行",)),
+                 (1.0, (("deputi", "governor"),), ("副行长",)), (1.0, (("market",),), ("市场",))]
+
+
+def uchida(rank: int) -> Hit:
+    return Hit(rank=rank, score=1.0, text="On 7 August 2024 Bank of Japan Deputy Governor Shinichi Uchida said the "
+               "bank would not raise rates while markets were unstable.", title="doc", source="src",
+               lang="en", chunk_id="e1", section="doc")
+
+
+def quoted_for_uchida(hits: list[Hit]) -> list[str]:
+    quotes = ex.select_quotes(UCHIDA_QUESTION, hits, GLOSSARY, "zh-Hant", idf, groups=UCHIDA_GROUPS)
+    return [q.sentence[:10] for q in quotes]
+
+
 def test_a_chinese_answer_takes_the_first_passages_english_sentence_when_it_holds_more_of_the_topic():
-    # worded like eval/generalization-b: the English passage ranked first names Japan, the bank, the
-    # deputy governor and the market; the best Chinese sentence, from a lower passage, only two of them
-    uchida = Hit(rank=1, score=1.0, text="On 7 August 2024 Bank of Japan Deputy Governor Shinichi Uchida said the "
-                 "bank would not raise rates while markets were unstable.", title="doc", source="src",
-                 lang="en", chunk_id="e1", section="doc")
+    # the best Chinese sentence, from a lower passage, names only two of the four
     crash = hit("日本股市在8月5日重挫，市場恐慌情緒蔓延到全球。", 2)
-    question = "日本央行副行長內田說了什麼讓市場穩下來？"
-    groups = [(1.0, (("japan",),), ("日本",)), (1.0, (("bank",),), ("央行",)),
-              (1.0, (("deputi", "governor"),), ("副行长",)), (1.0, (("market",),), ("市场",))]
-
-    def quoted(hits: list[Hit]) -> list[str]:
-        return [q.sentence[:10] for q in ex.select_quotes(question, hits, GLOSSARY, "zh-Hant", idf, groups=groups)]
-
-    assert "On 7 Augus" in quoted([uchida, crash])
+    assert "On 7 Augus" in quoted_for_uchida([uchida(1), crash])
     # ranked below the Chinese passage, the English sentence stays out of the Chinese answer
-    uchida.rank, crash.rank = 2, 1
-    assert "On 7 Augus" not in quoted([crash, uchida])
+    crash.rank = 1
+    assert "On 7 Augus" not in quoted_for_uchida([crash, uchida(2)])
+
+
+def test_beside_the_leading_sentence_one_with_under_half_its_topic_is_left_out():
+    # the Chinese sentence names only the market, a quarter of what the first passage's sentence names
+    panic = hit("全球市場的恐慌情緒在那一週持續蔓延。", 2)
+    assert quoted_for_uchida([uchida(1), panic]) == ["On 7 Augus"]
+    # from the first-ranked passage it is no rival of a leader: the asker's language answers
+    panic.rank = 1
+    assert "全球市場的恐慌情緒在" in quoted_for_uchida([panic, uchida(2)])
