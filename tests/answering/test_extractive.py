@@ -569,3 +569,20 @@ def test_beside_the_leading_sentence_one_with_under_half_its_topic_is_left_out()
     # from the first-ranked passage it is no rival of a leader: the asker's language answers
     panic.rank = 1
     assert "全球市場的恐慌情緒在" in quoted_for_uchida([panic, uchida(2)])
+
+
+def test_an_english_answer_leaves_out_a_lower_passages_sentence_beside_the_leading_chinese_one():
+    # worded like eval/generalization: the Chinese first passage says what Moody's did to the rating;
+    # the English sentence from a lower passage shares only "cut"
+    moody = hit("2025年5月16日，穆迪宣布把美國主權信用評級從Aaa下調一級至Aa1。", 1)
+    budget = Hit(rank=2, score=1.0, text="On 23 September 2022 the UK government announced large unfunded tax cuts.",
+                 title="doc", source="src", lang="en", chunk_id="e2", section="doc")
+    groups = [(1.0, (("穆迪",),), ("moodi",)), (1.0, (("评级",),), ("rate",)), (1.0, (("下调",),), ("cut",))]
+
+    def quoted(hits: list[Hit]) -> list[str]:
+        quotes = ex.select_quotes("what did moody's cut the us rating to?", hits, GLOSSARY, "en", idf, groups=groups)
+        return [q.sentence[:10] for q in quotes]
+
+    assert quoted([moody, budget]) == ["2025年5月16日"]
+    budget.rank, moody.rank = 1, 2  # ranked first, the English passage answers in the asker's language
+    assert "On 23 Sept" in quoted([budget, moody])
