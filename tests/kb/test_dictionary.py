@@ -164,3 +164,18 @@ def test_shorthand_spells_out_tenors_and_two_digit_years_as_documents_write_them
     for kept in ("30年期公債", "過去20年", "up 22 bp in 25 bps", "in 30 minutes", "in 10 years", "2 yrs ago",
                  "5y5y forward", "in 50x", "in 2020", "$10y"):
         assert dictionary.shorthand(kept) == kept
+
+
+def test_a_tenor_in_chinese_numerals_is_written_in_digits():
+    # jieba cuts "十年期美债" into 十年 / 期美债, which meet neither 10年期 nor 10-year
+    assert dictionary.shorthand("1994年十年期美债收益率从多少涨到多少？") == "1994年10年期美债收益率从多少涨到多少？"
+    assert dictionary.shorthand("三十年期公債和兩年期美債") == "30年期公債和2年期美債"
+    assert dictionary.shorthand("五年期跟七年期標售") == "5年期跟7年期標售"
+    # a decade, a number cn2an cannot read, or a longer number is left as typed
+    for kept in ("十年來殖利率", "十十年期", "一百二十年期"):
+        assert dictionary.shorthand(kept) == kept
+
+
+def test_a_chinese_numeral_tenor_reaches_the_tenor_group(retriever):
+    groups = retriever.query_groups("十年期美债收益率涨到多少")
+    assert any(("10-year",) in alternatives or ("10", "year") in alternatives for _, alternatives, _ in groups), groups
