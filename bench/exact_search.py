@@ -9,13 +9,13 @@ with ``EF_SEARCH``; random 512-d vectors (the bundled model's width), 100 querie
 from __future__ import annotations
 
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.run import load_average, machine
 from bot.kb.store import EF_SEARCH
 from bot.settings import Settings
 
@@ -63,8 +63,8 @@ def main() -> None:
                 rows.append(row)
                 print(f"{size:>7} chunks  ef_search {ef:>7}  p50 {row['p50_ms']:6.2f} ms  "
                       f"p95 {row['p95_ms']:6.2f} ms  inexact {row['inexact_share']:.0%}", flush=True)
-    machine = {"platform": platform.platform(), "python": platform.python_version()}
-    OUT.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+    described = {**machine(), "load_avg_end": load_average()}
+    OUT.write_text(json.dumps({"machine": described, "rows": rows}, indent=2) + "\n")
     print(f"Written to {OUT}")
 
 

@@ -127,7 +127,8 @@ _SHORT_YEAR = re.compile(
 
 #: A tenor in Chinese numerals ("十年期美债", "三十年期", "兩年期"): jieba cuts 十年 / 期美债 out of
 #: it, so neither BM25 nor the calendar sees the tenor the documents write as 10年期 / 10-year.
-_CN_TENOR = re.compile(r"(?<![一二兩两三四五六七八九十百千])([一二兩两三四五六七八九十]{1,3})年期")
+_CN_DIGITS = "一二兩两三四五六七八九十"
+_CN_TENOR = re.compile(rf"(?<![{_CN_DIGITS}百千])([{_CN_DIGITS}]{{1,3}})年期")
 
 
 def _cn_tenor(match: re.Match[str]) -> str:
