@@ -213,7 +213,7 @@ class Engine:
         hits = self._candidates(question, intent)
         quotes = embedded.select_quotes(
             question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
-            groups=self.retriever.query_groups(question), said=said,
+            groups=self.retriever.query_groups(question), said=said, document=self._document,
         )
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)
@@ -281,6 +281,10 @@ class Engine:
             if line.startswith(wanted):
                 return Hit.of(layout.index, i, rank=1, text=line)
         return None
+
+    def _document(self, hit: Hit) -> embedded.Document | None:
+        """The whole document a hit comes from, as the answerer reads it (see :class:`_Layout`)."""
+        return self._index_layout().documents.get(hit.doc_id)
 
     def _following(self, hit: Hit, count: int = 4) -> list[Hit]:
         """The next passages of the hit's document, for quoting a list that runs on."""
@@ -370,11 +374,13 @@ class Engine:
 class _Layout:
     """What the engine looks up in one index snapshot, read once per snapshot rather than by a
     scan of every chunk per question: the lines that may be glossary rows (chunk, line) in
-    chunk order, and each document's chunks by position."""
+    chunk order, each document's chunks by position, and each document's words (its chunks'
+    BM25 tokens and folded text, which the answerer asks whether a document is about the question)."""
 
     index: Index
     rows: tuple[tuple[int, str], ...]
     positions: dict[Any, dict[int, int]]
+    documents: dict[str, embedded.Document]
 
     @classmethod
     def of(cls, index: Index) -> _Layout:
@@ -382,10 +388,19 @@ class _Layout:
             (i, line) for i, text in enumerate(index.texts) for line in text.splitlines() if line.startswith(_ROW_MARK)
         )
         positions: dict[Any, dict[int, int]] = {}
+        chunks: dict[str, list[int]] = {}
         for i, meta in enumerate(index.metas):
             if isinstance(meta.get("position"), int):
                 positions.setdefault(meta.get("doc_id"), {})[meta["position"]] = i
-        return cls(index, rows, positions)
+            chunks.setdefault(meta.get("doc_id", ""), []).append(i)
+        documents = {
+            doc: embedded.Document.of(
+                frozenset(t for i in members for t in (index.metas[i].get("tokens") or "").split()),
+                "\n".join(index.texts[i] for i in members),
+            )
+            for doc, members in chunks.items()
+        }
+        return cls(index, rows, positions, documents)
 
 
 #: How a glossary row starts (:meth:`Engine._glossary_hit` looks for one term's row).

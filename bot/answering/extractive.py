@@ -51,6 +51,10 @@ TOP1_SHARE = 0.75
 #: How far an English sentence must outscore the second-best Chinese one to join a Chinese answer
 #: (it already lacks SAME_LANGUAGE_BONUS; 0.5-1.2 measured the same on the learner and dev sets).
 ENGLISH_MARGIN = 1.0
+#: What a sentence loses when its document holds none of the question's topic that the best
+#: candidate document holds (in proportion below that): a sentence that shares "銀行" and "多少"
+#: with a question about LTCM's rescue comes from the SVB article, which never names LTCM.
+DOCUMENT_WEIGHT = 1.0
 #: Weight of the question's share in a passage's heading, and of a "how" answer's next step.
 SECTION_WEIGHT = 0.3
 STEP_BONUS = 0.4
@@ -338,6 +342,35 @@ class _Reading(NamedTuple):
     folded: str = ""
 
 
+@dataclass(frozen=True)
+class Document:
+    """A whole document as the answerer reads it: is it about the question at all?"""
+
+    tokens: frozenset[str]
+    starts: frozenset[str]  # :func:`_starts` of the tokens
+    folded: str  # :func:`fold` of its text, where a Chinese translation is looked for as written
+
+    @classmethod
+    def of(cls, tokens: frozenset[str], text: str) -> Document:
+        return cls(tokens, _starts(tokens), fold(text))
+
+
+def _document_shares(
+    hits: list[Hit], document: Callable[[Hit], Document | None], overlap_of: Callable[[_Reading | Document], tuple[float, float]]
+) -> dict[str, float]:
+    """Each candidate document's share of the question's topic, relative to the candidate
+    document that holds most of it (glossary rows are not documents about anything: left out)."""
+    held: dict[str, float] = {}
+    for hit in hits:
+        if hit.doc_id in held or hit.is_glossary:
+            continue
+        doc = document(hit)
+        if doc is not None:
+            held[hit.doc_id] = overlap_of(doc)[1]
+    best = max(held.values(), default=0.0)
+    return {doc: topic / best for doc, topic in held.items()} if best > 0 else {}
+
+
 @lru_cache(maxsize=4096)
 def _readings(text: str) -> tuple[_Reading, ...]:
     """:func:`_sentences` of a passage with their traits: the same passages come back question
@@ -515,6 +548,7 @@ def select_quotes(
     following: Callable[[Hit], list[Hit]] | None = None,
     groups: list[Group] | None = None,
     said: str = "",
+    document: Callable[[Hit], Document | None] | None = None,
 ) -> list[Quote]:
     """The sentences that best answer the question, in answer order.
 
@@ -523,12 +557,13 @@ def select_quotes(
     the retriever's query for the question (:meth:`Retriever.query_groups`: its dictionary
     translations), so a sentence in the other language is scored by what it shares too;
     ``said`` is the answer a follow-up follows, whose sentences it does not say again while
-    others answer it.
+    others answer it; ``document`` gives a hit's whole document, so a sentence from a document
+    about another event weighs less (:data:`DOCUMENT_WEIGHT`).
     """
-    quotes = _select(question, hits, glossary, lang, idf, intent, following, groups)
+    quotes = _select(question, hits, glossary, lang, idf, intent, following, groups, document=document)
     if said and quotes:
         # ...as long as what is left is about as good as what was said (else saying it again is the answer)
-        fresh = _select(question, hits, glossary, lang, idf, intent, following, groups, squash(said))
+        fresh = _select(question, hits, glossary, lang, idf, intent, following, groups, squash(said), document)
         if fresh and fresh[0].score >= EQUAL_SHARE * quotes[0].score:
             return fresh
     return quotes
@@ -544,6 +579,7 @@ def _select(
     following: Callable[[Hit], list[Hit]] | None,
     groups: list[Group] | None,
     said: str = "",
+    document: Callable[[Hit], Document | None] | None = None,
 ) -> list[Quote]:
     """:func:`select_quotes` leaving out the sentences ``said`` (squashed) holds."""
     typed = shorthand(question)  # "10yr", "in 98" as the retriever's query spelled them
@@ -576,6 +612,7 @@ def _select(
     dated_only = all(map(_is_date, concepts))
     overlap_of = _overlap(concepts, own_weight, lambda c: dated_only or not _is_date(c))
     own_mass = sum(idf(t) for t in own)
+    shares = _document_shares(hits, document, overlap_of) if document is not None else {}
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
     # for the sentences under it: the idf share of the question's words the last heading holds.
     heading: dict[str, float] = {}
@@ -591,6 +628,7 @@ def _select(
     for hit in hits:
         near = 0.5 / hit.rank
         under = SECTION_WEIGHT * heading.get(hit.section, 0.0)
+        under -= DOCUMENT_WEIGHT * (1.0 - shares.get(hit.doc_id, 1.0))
         row = intent != "definition" and hit.is_glossary
         example = real and bool(_HYPOTHETICAL.search(hit.section))  # read once per passage
         for index, reading in enumerate(_readings(hit.text)):
@@ -803,8 +841,8 @@ def _is_date(concept: _Concept) -> bool:
 
 def _overlap(
     concepts: list[_Concept], own_weight: dict[str, float], topical: Callable[[_Concept], bool] = lambda _c: True
-) -> Callable[[_Reading], tuple[float, float]]:
-    """A sentence's :func:`_matched` summed over the question's concepts, and what it holds of the
+) -> Callable[[_Reading | Document], tuple[float, float]]:
+    """A sentence's (or a whole document's) :func:`_matched` summed over the question's concepts, and what it holds of the
     ``topical`` ones (see :func:`_measures`), in one pass that asks only the concepts whose words
     (own words, translations' words, stem prefixes) or stems the sentence holds: the others earn
     0, and most candidate sentences hold one or two concepts of several."""
@@ -820,7 +858,7 @@ def _overlap(
     stem_words = frozenset().union(*(stems for _, _, stems, _ in cues))
     written = [concept for concept in concepts if concept.phrases]
 
-    def overlap(reading: _Reading) -> tuple[float, float]:
+    def overlap(reading: _Reading | Document) -> tuple[float, float]:
         present, begun = reading.tokens & vocabulary, reading.starts & stem_words
         spelled = [c for c in written if any(p in reading.folded for p in c.phrases)]
         if not present and not begun and not spelled:

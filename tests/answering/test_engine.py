@@ -1,5 +1,6 @@
 """The answering engine on the real index: routing, grounding, scripts, safety lines."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -315,3 +316,17 @@ def test_a_fact_said_now_carries_its_documents_date(engine):
     answer = engine.ask("目前基差交易的規模有多大?")
     assert "1兆" in answer.answer.replace(" ", "")
     assert "截至 2025 年 4 月" in answer.answer
+
+
+def test_the_answerer_reads_each_hits_whole_document(engine):
+    # a hit's document holds the words of its other chunks too: the answerer asks whether the
+    # document is about the question, not only the passage
+    hits = engine.retriever.search("what is the basis trade?", k=5)
+    hit = next(h for h in hits if not h.is_glossary)
+    document = engine._document(hit)
+    index = engine.retriever.index
+    siblings = [i for i, meta in enumerate(index.metas) if meta.get("doc_id") == hit.doc_id]
+    assert len(siblings) > 1
+    for i in siblings:
+        assert set((index.metas[i].get("tokens") or "").split()) <= document.tokens
+    assert engine._document(dataclasses.replace(hit, doc_id="no such document")) is None

@@ -586,3 +586,24 @@ def test_an_english_answer_leaves_out_a_lower_passages_sentence_beside_the_leadi
     assert quoted([moody, budget]) == ["2025年5月16日"]
     budget.rank, moody.rank = 1, 2  # ranked first, the English passage answers in the asker's language
     assert "On 23 Sept" in quoted([budget, moody])
+
+
+def test_a_sentence_from_a_document_about_another_event_gives_way():
+    # worded like eval/generalization-b: a question about LTCM's rescue, the first passage from an
+    # article about SVB that shares only "banks" and "much", the second from the article about LTCM
+    svb = Hit(rank=1, score=1.0, text="The banks lost much of the $1.8 billion.", title="SVB", source="src",
+              lang="en", chunk_id="s1", section="doc", doc_id="svb")
+    ltcm = Hit(rank=2, score=1.0, text="Banks put $3.6 billion into the fund.", title="LTCM", source="src",
+               lang="en", chunk_id="l1", section="doc", doc_id="ltcm")
+    documents = {
+        "svb": ex.Document.of(frozenset(ex.tokenize("SVB sold its bonds. " + svb.text)), "SVB sold its bonds. " + svb.text),
+        "ltcm": ex.Document.of(frozenset(ex.tokenize("LTCM nearly failed. " + ltcm.text)), "LTCM nearly failed. " + ltcm.text),
+    }
+
+    def first(document=None) -> str:
+        quotes = ex.select_quotes("how much did the banks put into ltcm", [svb, ltcm], GLOSSARY, "en", idf,
+                                  document=document)
+        return quotes[0].sentence[:9]
+
+    assert first() == "The banks"  # the passage ranked first, read alone
+    assert first(lambda h: documents.get(h.doc_id)) == "Banks put"
