@@ -117,8 +117,8 @@ _DATE = re.compile(
 # A figure is read once, from the start of its run of digits, commas and dots (every digit
 # of "99999…" used to start a new attempt: n²).
 _AMOUNT = re.compile(
-    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|times\b|兆|億|亿|萬|万|billion|trillion|bp|basis points?|美元|[個个]?基[點点]|碼|码"
-    r"|[個个]?百分[點点])|[$£€]\s?\d",
+    r"(?<![\d,.])[.,]*+\d[\d,.]*+\s*+(%|倍|x\b|times\b|兆|億|亿|萬|万|million|billion|trillion|bp|basis points?|美元|[個个]?基[點点]|碼|码"
+    r"|[個个]?百分[點点]|yen\b|per (?:dollar|euro|pound)\b|日[圓圆元]|points?\b)|[$£€¥]\s?\d",
     re.IGNORECASE,
 )
 _CAUSE = re.compile(

