@@ -814,6 +814,9 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
         # the question's own tokens (alternatives == (source,)) and glossary groups (whose
         # source is every form's tokens) are not dictionary translations of words still left
         if words and words <= left and alternatives != (tuple(source),):
+            # ...with the shorter words jieba's search mode also cut out of it (联储 in 美联储): a
+            # sentence that writes the word holds them too, a translation stands for all of them
+            words |= {t for t in left for w in words if len(t) < len(w) and not t.isascii() and t in w}
             left -= words
             # an English sense of two or three words names its thing by the last one as well
             # (日元 "Japanese yen": "the yen stayed weak"; 美元 "US dollar": "161 per dollar")

@@ -620,3 +620,20 @@ def test_an_exchange_rate_is_a_figure_a_how_much_question_keeps():
     assert any(q.sentence.startswith("By early July") for q in quotes)
     assert ex._AMOUNT.search("fell 634 points") and ex._AMOUNT.search("10 million shares")
     assert not ex._AMOUNT.search("上午9點33分")
+
+
+def test_a_translated_word_stands_for_the_shorter_words_cut_out_of_it():
+    # jieba's search mode cuts 美联储 into 美联储 and 联储: a Chinese sentence writing 美联储 used to
+    # score both while the English "Federal Reserve" scored one (worded like eval/generalization-c)
+    own = set(ex.tokenize("美联储扩大购债"))
+    assert {"美联储", "联储"} <= own
+    groups = [(1.0, (("feder", "reserv"),), ("美联储",))]
+    concepts = ex._concepts(own, [], groups, idf)
+    fed = next(c for c in concepts if "美联储" in c.own)
+    assert fed.own == {"美联储", "联储"} and fed.weight == 2.0
+    assert not any(c.own == {"联储"} for c in concepts)
+    weights = {t: 1.0 for t in own}
+    english = ex._readings("The Federal Reserve expanded its purchases.")[0]
+    chinese = ex._readings("美联储宣布扩表。")[0]
+    assert ex._matched(fed, english.tokens, english.starts, weights) == ex.TRANSLATED_MATCH * 2.0
+    assert ex._matched(fed, chinese.tokens, chinese.starts, weights) == 2.0
