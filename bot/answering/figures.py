@@ -610,16 +610,33 @@ def _year_month(date: str) -> tuple[int | None, int | None]:
     return int(parts[0]), month
 
 
-def _when(figure: Figure, hit: Hit) -> tuple[int | None, frozenset[int]]:
-    """The year and months a figure is about: as stated, else its document's when it says "now"
-    (or names a month but no year: "4月9日")."""
+def _when(side: Side) -> tuple[int | None, frozenset[int]]:
+    """The year and months a figure is about: as stated, else its document's when it says "now";
+    a month with no year ("10月一度突破4.2%") is of the last year its passage names before it,
+    and of the document's year only when the passage names none (a review dated 2023 of the
+    2022 hikes writes "10月" for October 2022)."""
+    figure, hit = side.figure, side.hit
     year, months = figure.year, figure.months
     doc_year, doc_month = _year_month(hit.date)
-    if year is None and (months or figure.relative):
+    if year is None and months and not figure.relative:
+        year = _passage_year(hit, side.sentence) or doc_year
+    elif year is None and figure.relative:
         year = doc_year
     if not months and figure.relative and figure.year is None and doc_month:
         months = frozenset({doc_month})
     return year, months
+
+
+def _passage_year(hit: Hit, sentence: str) -> int | None:
+    """The last year the passage's heading and text name before ``sentence`` (anywhere in the
+    text when the sentence is not found as written)."""
+    at = hit.text.find(sentence)
+    before = f"{hit.section}\n{hit.text[: at if at >= 0 else len(hit.text)]}"
+    try:
+        years = [int(m.group()) for m in _YEAR.finditer(_fold(before))]
+    except CalcError:
+        return None
+    return years[-1] if years else None
 
 
 def question_kinds(question: str) -> frozenset[str]:
@@ -655,7 +672,7 @@ def _same_quantity(a: Side, b: Side) -> bool:
         return False
     if fa.direction and fb.direction and fa.direction != fb.direction:
         return False
-    (ya, ma), (yb, mb) = _when(fa, a.hit), _when(fb, b.hit)
+    (ya, ma), (yb, mb) = _when(a), _when(b)
     if ya == 0 or yb == 0 or (ya is None) != (yb is None):
         return False  # a dated figure and an undated one may be about different years
     if ya is not None and yb is not None and ya != yb:

@@ -18,6 +18,7 @@ from ingest.pipeline import prepare
 
 CORPUS = ROOT / "corpus"
 HELD_OUT = ROOT / "eval" / "generalization" / "docs"
+BLIND = ROOT / "eval" / "generalization-d" / "docs"
 
 
 @lru_cache(maxsize=32)
@@ -264,6 +265,17 @@ def test_within_one_document_2020_and_2025_are_no_conflict():
     assert fg.conflicts("How big was the basis trade in 2020?", [barth, jpm]) == []  # one document's own two figures
     vocus = quote(VOCUS, "超過1兆美元")  # "目前" in a document of 2025-04: a 2025 figure
     assert fg.conflicts("How big is the basis trade?", [vocus, barth]) == []
+
+
+def test_a_month_without_a_year_is_of_the_year_its_passage_names_not_the_documents_date():
+    # a review dated June 2023 of the 2022 hikes: its "10月" is October 2022, not 2023
+    october_2022 = quote(BLIND / "zh-Hans-fed-hikes-2022.md", "10月一度突破4.2%")
+    assert october_2022[1].date.startswith("2023") and october_2022[1].section.startswith("2022年")
+    october_2023 = quote(BLIND / "en-refunding-nov-2023.md", "briefly touched 5% in October")
+    assert fg.conflicts("10年期美债收益率涨到多少", [october_2022, october_2023]) == []
+    # the same sentence in a passage that names no year is of its document's year, and compared
+    undated = october_2022[0], hit(october_2022[0], "Review", "Source", october_2022[1].date)
+    assert len(fg.conflicts("10年期美债收益率涨到多少", [undated, october_2023])) == 1
 
 
 def test_the_same_figure_in_two_scripts_is_no_conflict():
