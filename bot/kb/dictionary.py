@@ -245,6 +245,17 @@ def clean_gloss(gloss: str) -> str | None:
     return text or None
 
 
+def either(gloss: str) -> list[str]:
+    """The senses of a gloss that offers two alternatives of the same length ("lehman or
+    leymann", "king or monarch", "george soros or györgy schwartz"): each is a translation on its
+    own, where as one sense a passage would have had to hold both spellings.  "air or shipping
+    route" and "that level or higher" stay one sense."""
+    sides = gloss.split(" or ")
+    if len(sides) == 2 and 1 <= len(sides[0].split()) == len(sides[1].split()) <= MAX_GLOSS_TOKENS:
+        return [side.strip() for side in sides]
+    return [gloss]
+
+
 def parse(text: str) -> Dictionary:
     """Build both directions from the CC-CEDICT file's text.
 
@@ -261,9 +272,10 @@ def parse(text: str) -> Dictionary:
             cleaned = clean_gloss(part)
             if cleaned is None:
                 continue
-            words = english_words(cleaned)
-            if words and len(words) <= MAX_GLOSS_TOKENS:
-                senses.append(words)
+            for sense in either(cleaned):
+                words = english_words(sense)
+                if words and len(words) <= MAX_GLOSS_TOKENS:
+                    senses.append(words)
         if senses:
             entries.append((word, senses))
     vocabulary = sorted({w for _, senses in entries for words in senses for w in words})
@@ -284,8 +296,9 @@ def parse(text: str) -> Dictionary:
 
 #: Bump when :func:`parse` changes what it keeps, so cached parses are redone.
 #: 2: hyphenated glosses as their parts (tokens.english_words); 3: "Japanese yen" is a
-#: translation (only Japanese and Korean variant and surname notes are not).
-PARSE_VERSION = 3
+#: translation (only Japanese and Korean variant and surname notes are not); 4: "a or b" is two
+#: senses (:func:`either`).
+PARSE_VERSION = 4
 
 
 @lru_cache(maxsize=4)

@@ -33,6 +33,25 @@ def test_clean_gloss_keeps_translations_and_drops_notes(gloss, expected):
     assert clean_gloss(gloss) == expected
 
 
+@pytest.mark.parametrize(
+    ("gloss", "expected"),
+    [
+        ("lehman or leymann", ["lehman", "leymann"]),
+        ("george soros or györgy schwartz", ["george soros", "györgy schwartz"]),
+        ("air or shipping route", ["air or shipping route"]),  # "air" alone is no translation
+        ("that level or higher", ["that level or higher"]),
+        ("stop-loss", ["stop-loss"]),
+    ],
+)
+def test_either_splits_two_alternatives_of_one_length(gloss, expected):
+    assert dictionary.either(gloss) == expected
+
+
+def test_a_name_glossed_with_two_spellings_translates_to_either():
+    # 雷曼 "Lehman or Leymann (name)": a passage about Lehman Brothers holds one spelling only
+    assert ("lehman",) in dictionary.load().english("雷曼")
+
+
 def test_parse_builds_both_directions_and_skips_descriptions():
     d = parse(SAMPLE)
     assert d.english("止損") == (("stop", "loss"),)  # the long description is not a translation
