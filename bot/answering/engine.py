@@ -32,6 +32,8 @@ from bot.text import Lang, detect_lang, fold, script_neutral, warm_up
 QUOTE_CHARS = 120
 #: Passages the embedded answerer reads sentences from (retrieval's own top_k is for display and eval).
 CANDIDATE_PASSAGES = 24
+#: Sentences each half of a definition-plus-why/how question keeps (see :meth:`Engine._ask_embedded`).
+COMPOUND_QUOTES = 2
 
 
 class Source(BaseModel):
@@ -208,13 +210,23 @@ class Engine:
         return result
 
     def _ask_embedded(self, question: str, lang: Lang, said: str = "") -> Answer:
-        """The offline answer; ``said`` is the answer a follow-up continues (it is not repeated)."""
-        intent = intents.question_intent(question)
-        hits = self._candidates(question, intent)
-        quotes = embedded.select_quotes(
-            question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
-            groups=self.retriever.query_groups(question), said=said, document=self._document,
-        )
+        """The offline answer; ``said`` is the answer a follow-up continues (it is not repeated).
+
+        A definition asked together with a why or a how ("what is a repo haircut and why does it
+        matter?", 淨基差是什麼?怎麼算) is answered as both: the definition's best sentences, then
+        those of the why/how that do not repeat them (asked as one, the why won and the
+        definition was lost).
+        """
+        parts = intents.compound(question)
+        if parts is None:
+            intent, hits, quotes = self._quotes(question, lang, said)
+        else:
+            _, defining, first = self._quotes(parts[0], lang, said)
+            shown = {quote.sentence for quote in first[:COMPOUND_QUOTES]}
+            intent, hits, rest = self._quotes(parts[1], lang, " ".join([said, *shown]))
+            quotes = [*first[:COMPOUND_QUOTES], *[q for q in rest if q.sentence not in shown][:COMPOUND_QUOTES]]
+            seen = {hit.chunk_id for hit in hits}
+            hits = [*hits, *(hit for hit in defining if hit.chunk_id not in seen)]
         if not quotes:
             return Answer(answer=embedded.NOT_FOUND[lang], grounded=False, language=lang)
         # a how-much answer names the figure other top passages give for the same quantity
@@ -230,6 +242,16 @@ class Engine:
             output=", ".join(h.chunk_id for h in hits),
         )
         return Answer(answer=text, grounded=True, sources=sources, tool_calls=[call], language=lang)
+
+    def _quotes(self, question: str, lang: Lang, said: str) -> tuple[str, list[Hit], list[embedded.Quote]]:
+        """(intent, candidate passages, the sentences that answer) for one question."""
+        intent = intents.question_intent(question)
+        hits = self._candidates(question, intent)
+        quotes = embedded.select_quotes(
+            question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
+            groups=self.retriever.query_groups(question), said=said, document=self._document,
+        )
+        return intent, hits, quotes
 
     def _candidates(self, question: str, intent: str) -> list[Hit]:
         """Passages to answer from: the question's own hits, plus the glossary row of the term a

@@ -209,3 +209,34 @@ _LIVE_AFTER = re.compile(
 
 def asks_live_value(question: str) -> bool:
     return bool(_LIVE_AFTER.search(question))
+
+
+
+# "what is a repo haircut and why does it matter?", "淨基差是什麼?怎麼算": two questions in one
+# message, a definition and a why/how about the same term.  Answered as one, the why cue won and
+# the definition was lost.  Bounded gaps only; the term is at most 60 characters.
+_WHY_OR_HOW = r"(?:why|how)\b|為什麼|为什么|為何|为何|為啥|为啥|怎麼|怎么|如何"
+_JOIN_ZH = r"[?？,，。\s]++(?:那|又|還有|还有|以及)?"
+_REST = rf"(?P<rest>(?:{_WHY_OR_HOW})[^\n]{{0,300}})$"
+_COMPOUND = (
+    re.compile(
+        r"^\s*+(?P<definition>(?:so |and |ok )?(?:what(?:'s| is| are)|whats|wat is) (?P<term>[^?,;\n]{2,60}?))"
+        rf"(?:\s*+[?,;]\s*+|\s++)(?:and |&\s*+|but |also )?{_REST}",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^\s*+(?P<definition>(?:什麼是|什么是|啥是)(?P<term>[^?？,，。\s]{{1,30}}?)){_JOIN_ZH}{_REST}", re.IGNORECASE),
+    re.compile(
+        rf"^\s*+(?P<definition>(?P<term>[^?？,，。\s]{{1,30}}?)(?:到底)?(?:是什麼|是什么|是啥)){_JOIN_ZH}{_REST}",
+        re.IGNORECASE,
+    ),
+)
+
+
+def compound(question: str) -> tuple[str, str] | None:
+    """A definition and a why/how question in one message, as (the definition question as typed,
+    the why/how question with the term in front), or None for a single question."""
+    for pattern in _COMPOUND:
+        match = pattern.match(question)
+        if match:
+            return match.group("definition").strip(), f"{match.group('term').strip()} {match.group('rest').strip()}"
+    return None

@@ -333,3 +333,11 @@ def test_the_answerer_reads_each_hits_whole_document(engine):
     for i in siblings:
         assert set((index.metas[i].get("tokens") or "").split()) <= document.tokens
     assert engine._document(dataclasses.replace(hit, doc_id="no such document")) is None
+
+
+def test_a_definition_asked_with_why_it_matters_is_answered_as_both(engine):
+    # asked as one question the why-it-matters cue won, and the answer never said what a haircut is
+    answer = engine.ask("what is a repo haircut and why does it matter for the basis trade")
+    text = answer.answer
+    assert text.startswith("A repo haircut") and "will not lend against" in text  # the definition first
+    assert "caps leverage" in text  # ...and what it does to the trade

@@ -101,3 +101,26 @@ def test_the_neutral_help_reads_the_same_in_both_scripts():
 ])
 def test_forecasts_are_told_from_explanations(question, forecast):
     assert intents.wants_forecast(question) is forecast
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("what is a repo haircut and why does it matter for the basis trade",
+         ("what is a repo haircut", "a repo haircut why does it matter for the basis trade")),
+        ("what's a haircut, how does it cap leverage?", ("what's a haircut", "a haircut how does it cap leverage?")),
+        ("淨基差是什麼?怎麼算", ("淨基差是什麼", "淨基差 怎麼算")),
+        ("什么是基差交易，为什么会出问题", ("什么是基差交易", "基差交易 为什么会出问题")),
+    ],
+)
+def test_a_definition_asked_with_a_why_or_how_is_two_questions(text, parts):
+    assert intents.compound(text) == parts
+    assert intents.question_intent(parts[0]) == "definition"
+    assert intents.question_intent(parts[1]) in ("why", "how")
+
+
+@pytest.mark.parametrize(
+    "text", ["what is repo?", "how does the basis trade work", "why did yields spike?", "what is the why" + "y" * 5000]
+)
+def test_a_single_question_is_not_split(text):
+    assert intents.compound(text) is None
