@@ -42,8 +42,6 @@ _LEADING = re.compile(r"^(to be |to |a |an |the )")
 #: English phrases whose segmented headwords a :class:`Dictionary` keeps ("rate" glosses
 #: hundreds of headwords; segmenting them again for every question was most of a translation).
 HEADWORD_CACHE = 4096
-#: A single Chinese character is translated only if CC-CEDICT gives it at most this many senses.
-MAX_CHARACTER_SENSES = 4
 
 
 #: One query term for BM25: its weight, the alternatives (each a tuple of BM25 tokens) of
@@ -80,11 +78,6 @@ class Dictionary:
         """Simplified headwords whose gloss is exactly this stemmed English phrase."""
         return self.en_to_zh.get(phrase, ())
 
-    def _plain_character(self, word: str) -> bool:
-        """A one-character word with few senses (买 buy, 涨 rise, 跌 fall) translates; one with
-        many (打, 发, 行) is mostly a part of longer words and would only add noise."""
-        return len(word) == 1 and 0 < len(self._senses(word)) <= MAX_CHARACTER_SENSES
-
     def bridge(self, text: str, known: Callable[[str], bool], weight: float = 1.0) -> list[Group]:
         """Other-language alternatives for the terms of ``text`` (a question), for BM25.
 
@@ -106,7 +99,7 @@ class Dictionary:
                 if alternatives:
                     taken[start : start + n] = [True] * n
                     groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), phrase))
-        chinese = [t for t in dict.fromkeys(tokens) if not t.isascii() and (len(t) > 1 or self._plain_character(t))]
+        chinese = [t for t in dict.fromkeys(tokens) if len(t) > 1 and not t.isascii()]
         translated: list[str] = []
         for word in sorted(chinese, key=len, reverse=True):
             if any(word in longer for longer in translated):

@@ -557,14 +557,8 @@ def gate_features(
     """
     rarest = index.rarest
     own = [g[2][0] for g in query if len(g[1]) == 1 and g[1][0] == g[2]]
-    # a word whose only translations are single characters (win -> 中, last -> 到) is not known,
-    # nor is a single character by its translation (买 -> buy): it is too weak a sign of the topic
-    bridged = {
-        t
-        for g in query
-        if g[1][0] != g[2] and len("".join(g[2])) > 1 and any(len("".join(a)) > 1 for a in g[1])
-        for t in g[2]
-    }
+    # a word whose only translations are single characters (win -> 中, last -> 到) is not known
+    bridged = {t for g in query if g[1][0] != g[2] and any(len("".join(a)) > 1 for a in g[1]) for t in g[2]}
     total = covered = 0.0
     for token in own:
         weight = index.idf.get(token, rarest)

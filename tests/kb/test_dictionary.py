@@ -104,25 +104,6 @@ def test_bridge_translates_chinese_to_english_once_per_word():
     assert ("基金",) not in sources  # inside a longer translated word: not translated again
 
 
-def test_a_single_character_with_few_senses_translates_and_a_busy_one_does_not():
-    # learners type the bare verb: 买了多少 is "how much did it buy", 跌了 "did it fall"
-    d = dictionary.load()
-    known = {"buy", "fall", "hit", "beat", "strike", "dozen"}.__contains__
-    sources = {s for _, _, s in d.bridge("美联储买了多少 打了 跌了", known)}
-    assert ("买",) in sources and ("跌",) in sources
-    assert len(d.english("打")) > dictionary.MAX_CHARACTER_SENSES and ("打",) not in sources
-
-
-def test_a_translated_single_character_does_not_make_the_gate_think_the_topic_is_known(retriever):
-    from bot.kb.retrieval import gate_features
-
-    index = retriever.index
-    assert "卖" not in index.idf and "sell" in index.idf  # the corpus writes 卖出, 抛售
-    query = retriever.query_groups("卖")
-    assert any(source == ("卖",) and ("sell",) in alternatives for _, alternatives, source in query)
-    assert gate_features(index, query, {}, {})[2] == 0.0
-
-
 def test_calendar_spells_dates_and_tenors_the_way_the_other_language_writes_them():
     # CC-CEDICT gives April = 四月 only; news in Chinese writes 4月 and 30年期
     def pairs(text: str) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
