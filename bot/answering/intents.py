@@ -211,7 +211,6 @@ def asks_live_value(question: str) -> bool:
     return bool(_LIVE_AFTER.search(question))
 
 
-
 # "what is a repo haircut and why does it matter?", "淨基差是什麼?怎麼算": two questions in one
 # message, a definition and a why/how about the same term.  Answered as one, the why cue won and
 # the definition was lost.  Bounded gaps only; the term is at most 60 characters.
