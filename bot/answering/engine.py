@@ -222,9 +222,10 @@ class Engine:
             intent, hits, quotes = self._quotes(question, lang, said)
         else:
             _, defining, first = self._quotes(parts[0], lang, said)
-            shown = {quote.sentence for quote in first[:COMPOUND_QUOTES]}
+            first = first[:COMPOUND_QUOTES]
+            shown = [quote.sentence for quote in first]  # in answer order: the said text is deterministic
             intent, hits, rest = self._quotes(parts[1], lang, " ".join([said, *shown]))
-            quotes = [*first[:COMPOUND_QUOTES], *[q for q in rest if q.sentence not in shown][:COMPOUND_QUOTES]]
+            quotes = [*first, *[q for q in rest if q.sentence not in shown][:COMPOUND_QUOTES]]
             seen = {hit.chunk_id for hit in hits}
             hits = [*hits, *(hit for hit in defining if hit.chunk_id not in seen)]
         if not quotes:

@@ -618,20 +618,22 @@ def _when(side: Side) -> tuple[int | None, frozenset[int]]:
     figure, hit = side.figure, side.hit
     year, months = figure.year, figure.months
     doc_year, doc_month = _year_month(hit.date)
-    if year is None and months and not figure.relative:
-        year = _passage_year(hit, side.sentence) or doc_year
-    elif year is None and figure.relative:
+    if year is None and figure.relative:
         year = doc_year
+    elif year is None and months:
+        year = _year_before(hit.section, hit.text, side.sentence) or doc_year
     if not months and figure.relative and figure.year is None and doc_month:
         months = frozenset({doc_month})
     return year, months
 
 
-def _passage_year(hit: Hit, sentence: str) -> int | None:
-    """The last year the passage's heading and text name before ``sentence`` (anywhere in the
-    text when the sentence is not found as written)."""
-    at = hit.text.find(sentence)
-    before = f"{hit.section}\n{hit.text[: at if at >= 0 else len(hit.text)]}"
+@lru_cache(maxsize=4096)
+def _year_before(section: str, text: str, sentence: str) -> int | None:
+    """The last year a passage's heading and text name before ``sentence`` (anywhere in the
+    text when the sentence is not found as written); read once per sentence, as
+    :func:`_example_text` is per chunk, since every pair of compared figures asks again."""
+    at = text.find(sentence)
+    before = f"{section}\n{text[: at if at >= 0 else len(text)]}"
     try:
         years = [int(m.group()) for m in _YEAR.finditer(_fold(before))]
     except CalcError:

@@ -1,6 +1,7 @@
 """Figures, disagreeing sources and "as of" dates, on real sentences of corpus/ and of the
-held-out documents in eval/generalization/docs (read from the files, not copied), plus a few
-constructed sentences where the two corpora happen to agree (marked as such)."""
+held-out documents in eval/generalization/docs and eval/generalization-d/docs (read from the
+files, not copied), plus a few constructed sentences where the corpora happen to agree (marked
+as such)."""
 
 from __future__ import annotations
 
