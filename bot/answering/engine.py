@@ -225,7 +225,9 @@ class Engine:
             first = first[:COMPOUND_QUOTES]
             shown = [quote.sentence for quote in first]  # in answer order: the said text is deterministic
             intent, hits, rest = self._quotes(parts[1], lang, " ".join([said, *shown]))
-            quotes = [*first, *[q for q in rest if q.sentence not in shown][:COMPOUND_QUOTES]]
+            # the why/how's own sentences: not those shown, nor another wording of the definition
+            rest = [q for q in rest if q.sentence not in shown and not embedded.defines(q.sentence, parts[0], self.glossary)]
+            quotes = [*first, *rest[:COMPOUND_QUOTES]]
             seen = {hit.chunk_id for hit in hits}
             hits = [*hits, *(hit for hit in defining if hit.chunk_id not in seen)]
         if not quotes:

@@ -212,6 +212,12 @@ _STATE = re.compile(
 _ITEM = re.compile(r"^\s*(?:・|•|-|\*|\d+[.、)]|[一二三四五六][、.]|first\b|second\b|third\b|fourth\b|then\b)", re.IGNORECASE)
 _ENUMERATION = re.compile(r"\b(?:two|three|four|five)\b|[二三四五兩两]個|[二三四五兩两]个|包含|包括|如下|組成|组成|lists?\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+#: A year a record is measured from ("the highest since 2007", "為1982年以來最高"): not the year the
+#: sentence is about, so a question about 2022 still reads it.
+_SINCE_YEAR = re.compile(
+    r"\bsince (?:(?:early|late|mid|the (?:end|start) of) )?(?:19|20)\d\d\b|(?<!\d)(?:19|20)\d\d\s*年(?:以來|以来)",
+    re.IGNORECASE,
+)
 # Sentences that carry no fact of their own: worked-example headings, notes that numbers
 # are hypothetical, topic sentences of a comparison, document blurbs.
 _META = re.compile(
@@ -286,6 +292,13 @@ def is_meta(sentence: str) -> bool:
     return bool(_META.search(sentence.strip()))
 
 
+def defines(sentence: str, question: str, glossary: Glossary) -> bool:
+    """The sentence says what a glossary term the question names is: a definition already given
+    need not come back in the why or how that follows it."""
+    forms = [fold(form) for term in glossary.matches(question) for form in term.all_forms]
+    return bool(forms) and _defines(sentence, forms)
+
+
 def _defines(sentence: str, forms: list[str]) -> bool:
     """The sentence says what the term is: it opens with the term and a copula
     ("折價率（haircut）是…", "A repo haircut (折價率) h is…"), or names it ("…常被形容為「雙槓桿」")."""
@@ -315,6 +328,7 @@ class _Traits(NamedTuple):
     multiple: bool
     money: bool
     years: frozenset[str]
+    about: frozenset[str]  # the years it is about: not those a record is measured from
 
 
 @lru_cache(maxsize=16384)
@@ -323,7 +337,18 @@ def _traits(sentence: str) -> _Traits:
         is_meta(sentence), bool(_LEAD_IN.search(sentence)), bool(_SUPPOSE.search(sentence)),
         bool(_DATE.search(sentence)), bool(_AMOUNT.search(sentence)), bool(_MULTIPLE.search(sentence)),
         bool(_MONEY.search(sentence)), frozenset(_YEAR.findall(sentence)),
+        frozenset(_YEAR.findall(_SINCE_YEAR.sub(" ", sentence))),
     )
+
+
+def _years_about(hit: Hit, sentence: str) -> frozenset[str]:
+    """The years a sentence is about: those it names, past a year a record runs from ("為1982年以來
+    最高"); a sentence naming only such a year is of the year its passage names before it."""
+    trait = _traits(sentence)
+    if trait.about or not trait.years:
+        return trait.about
+    year = figures.passage_year(hit.section, hit.text, sentence)
+    return frozenset([str(year)]) if year else frozenset()
 
 
 class _Reading(NamedTuple):
@@ -660,9 +685,9 @@ def _select(
                 (wants_date and trait.date) or (wants_amount and trait.amount)
             ):
                 score += 0.4
-            mentioned = trait.years
-            if years and intent != "compare" and mentioned:
-                score += 0.4 if mentioned & years else -1.2
+            if years and intent != "compare" and trait.years:
+                about = _years_about(hit, sentence)
+                score += 0.4 if (trait.years | about) & years else -1.2 if about else 0.0
             scored.append((Quote(hit, sentence, score, index, topic), tokens))
     if not scored:
         return []
@@ -726,7 +751,8 @@ def _select(
                   or p[0].topic >= EQUAL_SHARE * leader.topic]
     if years and intent != "compare":
         # A question about 2025 is not answered by a sentence that only speaks of 2020.
-        on_year = [p for p in scored if not _traits(p[0].sentence).years or _traits(p[0].sentence).years & years]
+        on_year = [p for p in scored if not (about := _years_about(p[0].hit, p[0].sentence))
+                   or (_traits(p[0].sentence).years | about) & years]
         if on_year:
             scored = on_year
     if intent in ("when", "amount", "yesno"):

@@ -621,14 +621,14 @@ def _when(side: Side) -> tuple[int | None, frozenset[int]]:
     if year is None and figure.relative:
         year = doc_year
     elif year is None and months:
-        year = _year_before(hit.section, hit.text, side.sentence) or doc_year
+        year = passage_year(hit.section, hit.text, side.sentence) or doc_year
     if not months and figure.relative and figure.year is None and doc_month:
         months = frozenset({doc_month})
     return year, months
 
 
 @lru_cache(maxsize=4096)
-def _year_before(section: str, text: str, sentence: str) -> int | None:
+def passage_year(section: str, text: str, sentence: str) -> int | None:
     """The last year a passage's heading and text name before ``sentence`` (anywhere in the
     text when the sentence is not found as written); read once per sentence, as
     :func:`_example_text` is per chunk, since every pair of compared figures asks again."""
@@ -893,11 +893,17 @@ def _in_script(text: str, lang: str) -> str:
     return text
 
 
+def _compiled(hit: Hit) -> bool:
+    """The document is the project's own, "written from" the sources it names: its date is when
+    it was written, not when any figure in it was published."""
+    return "written from" in (hit.source or "")
+
+
 def doc_label(hit: Hit) -> str:
     """A short name for a hit's document: its source's first part ("vocus"), else its title's."""
     source = (hit.source or "").strip()
     first = source.split(",")[0].split("(")[0].strip()
-    if first and len(first) <= 40 and "written from" not in source:
+    if first and len(first) <= 40 and not _compiled(hit):
         return first
     title = (hit.title or "").strip().strip('"')
     for mark in (":", "："):
@@ -912,8 +918,8 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
     en: "Sources differ: 50x [1] (vocus, April 2025) vs 100x [3] (FEDS Notes, March 2024)."
     zh: "來源說法不一:50 倍 [1](vocus,2025 年 4 月)與 100 倍 [3](…)。"
     The source is the one the sentence itself names, when it names one with a date; else the
-    document's label and date (``Hit.date``), after the name
-    the sentence gives without a date ("Barth and Kahn; …").
+    document's label and date (``Hit.date``; for a document the project compiled, the date the
+    figure is of), after the name the sentence gives without a date ("Barth and Kahn; …").
     """
     zh = _WORDS.get(lang)
     comma = ", " if zh is None else ","
@@ -924,6 +930,10 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
             where = named
         else:
             date = format_date(side.hit.date, lang)
+            year, months = _when(side)
+            if _compiled(side.hit) and year is not None:  # "Barth and Kahn; 2020", not the note's 2026
+                month = f"-{min(months):02d}" if len(months) == 1 else ""
+                date = format_date(f"{year}{month}", lang)
             label = doc_label(side.hit)
             if zh is not None and len(label.split()) >= 3 and cjk_ratio(label) < 0.3:
                 label = ""  # an English title in a Chinese line: the [n] source names it

@@ -78,19 +78,6 @@ def wants_knowledge(question: str) -> bool:
     return bool(_KNOWLEDGE_CUE.search(question))
 
 
-_ASKS_WHEN = re.compile(r"\bwhen\b|\bwhat (year|date)\b|什麼時候|什么时候|何時|何时|哪一年|幾月|几月|期限", re.IGNORECASE)
-_ASKS_AMOUNT = re.compile(
-    r"\bhow (much|many|big|large|high|far)\b|\bwhat (size|share|percentage)\b|多少|多大|多高|幾倍|几倍|規模|规模",
-    re.IGNORECASE,
-)
-
-
-def asks_when(question: str) -> bool:
-    return bool(_ASKS_WHEN.search(question))
-
-
-def asks_amount(question: str) -> bool:
-    return bool(_ASKS_AMOUNT.search(question))
 
 
 # ------------------------------------------------------------ question intent
@@ -110,7 +97,8 @@ _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("why", re.compile(r"\bwhy\b|\bhow come\b|為什麼|为什么|為何|为何|為啥|为啥|怎麼會|怎么会|何以", re.IGNORECASE)),
     ("who", re.compile(r"\bwho\b|\bwhich (?:agenc|bod|institution|regulator|bank)|誰|谁|哪些機構|哪些机构|哪個機構|哪个机构|哪個法院|哪个法院|哪家|哪位", re.IGNORECASE)),
     ("when", re.compile(
-        r"\bwhen\b|\bwhat (?:year|date|month)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年|幾月|几月|幾號|几号",
+        r"\bwhen\b|\b(?:what|which) (?:year|date|month|day)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年"
+        r"|哪一?天|哪一?日|哪一?個月|哪一?个月|幾月|几月|幾號|几号",
         re.IGNORECASE)),
     ("amount", re.compile(
         r"\bhow (?:much|many|big|large|high|far)\b|\bwhat (?:size|share|percentage)\b|多少|多大|多高|幾倍|几倍|規模|规模",
@@ -130,6 +118,19 @@ _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.IGNORECASE)),
     ("how", re.compile(r"\bhow (?:does|do|is|can|to|did|would)\b|怎麼|怎么|如何|咋|運作|运作", re.IGNORECASE)),
 )
+
+
+_INTENT_PATTERN = dict(_INTENT_RES)
+
+
+def asks_when(question: str) -> bool:
+    """A date is asked for, whatever the question's intent ("哪天宣布的 第一次减了多少")."""
+    return bool(_INTENT_PATTERN["when"].search(question)) or "期限" in question
+
+
+def asks_amount(question: str) -> bool:
+    """A figure is asked for, whatever the question's intent."""
+    return bool(_INTENT_PATTERN["amount"].search(question))
 
 
 def question_intent(question: str) -> str:

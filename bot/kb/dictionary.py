@@ -115,10 +115,13 @@ _TENOR = re.compile(r"(?<![\d.])(\d{1,2})[- ]?year\b")
 #: Chat shorthand for a tenor: "10yr", "7y", "2 yr" (a number of at most two digits).
 _SHORT_TENOR = re.compile(r"(?<![\w.,$])(\d{1,2}) ?(?:yr|y)\b", re.IGNORECASE)
 #: A two-digit year as typed: "'08", "08年" / "94年" (not 08年期, a tenor, nor 20年, which is
-#: mostly "20 years"), or after a word that takes a date ("in 98", "end of 08", "since 94") and
-#: before no unit ("in 22 bp" is not 2022).
+#: mostly "20 years"), any before a month ("20年3月"), "11年" / "22年" opening a phrase but not
+#: as a span ("過去13年", "15年前", "30年期"), or after a word that takes a date ("in 98",
+#: "end of 08", "since 94") and before no unit ("in 22 bp" is not 2022).
 _SHORT_YEAR = re.compile(
-    r"(?:(?<=')|(?<![\d.])(?=(?:0\d|[5-9]\d)年(?!期))|\b(?:in|of|since|from|until|till|before|after|early|late|mid) )"
+    r"(?:(?<=')|(?<![\d.])(?=(?:0\d|[5-9]\d)年(?!期)|\d{2}年\d{1,2}月)"
+    r"|(?<![\w.])(?=(?:1[1-9]|2[1-9])年(?![期前后後来來内內间間多以左半的里裡中代底初]))"
+    r"|\b(?:in|of|since|from|until|till|before|after|early|late|mid) )"
     r"(\d{2})(?!\d)(?! ?(?:%|bps?\b|basis|billion|bn\b|million|trillion|percent|times|x\b|-|years?\b|"
     r"months?\b|weeks?\b|days?\b|hours?\b|minutes?\b|mins?\b|seconds?\b))",
     re.IGNORECASE,

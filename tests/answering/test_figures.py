@@ -171,7 +171,7 @@ def test_two_real_estimates_of_the_2020_peak_differ_across_documents():
     line = fg.render(found[0], "en", citer())
     assert line == (
         "Sources differ: about $400–500bn [1] (Barth and Kahn; The Treasury cash-futures basis trade, "
-        "November 2026) vs up to $650bn [2] (Bloomberg, 19 March 2020)."
+        "2020) vs up to $650bn [2] (Bloomberg, 19 March 2020)."
     )
 
 
@@ -180,8 +180,9 @@ def test_the_same_disagreement_across_scripts_in_the_askers_script():
     jpm = quote(MECHANICS, "摩根大通（JPMorgan）策略師估計")
     (found,) = fg.conflicts("基差交易在2020年的規模多大?", [barth, jpm])
     hant = fg.render(found, "zh-Hant", citer())
-    # the English document's title is left to the sources line: a Chinese line names its date
-    assert hant.startswith("來源說法不一:約 4,000 億至 5,000 億美元 [1](2026 年 11 月)")
+    # the English document's title is left to the sources line: a Chinese line names its date,
+    # which for a note the project compiled is the year the figure is of, not the note's own
+    assert hant.startswith("來源說法不一:約 4,000 億至 5,000 億美元 [1](2020 年)")
     assert "與最高 6,500 億美元 [2](Bloomberg, 2020 年 3 月 19 日)" in hant
     hans = fg.render(found, "zh-Hans", citer())
     assert hans.startswith("来源说法不一:约 4,000 亿至 5,000 亿美元 [1]") and "与最高 6,500 亿美元 [2]" in hans

@@ -23,6 +23,9 @@ from bot.answering import intents
         ("美國什麼時候宣布關稅", "when"),
         ("SEC集中清算规则啥时候要遵守", "when"),
         ("when did the standing repo facility start", "when"),
+        # a yes/no question that goes on to ask for the day wants the day
+        ("did treasury move the x-date later? to which day", "when"),
+        ("雷曼是哪天聲請破產的", "when"),
         ("聯準會2020年總共買了多少美債?", "amount"),
         ("how big is the basis trade now", "amount"),
         ("誰說這次是不舒服但正常的去槓桿?", "who"),

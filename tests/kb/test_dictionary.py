@@ -179,9 +179,13 @@ def test_shorthand_spells_out_tenors_and_two_digit_years_as_documents_write_them
         "how low did the 10-year get at the end of 2008")
     assert dictionary.shorthand("08年12月美联储降到多少") == "2008年12月美联储降到多少"
     assert dictionary.shorthand("94年那轮加息") == "1994年那轮加息"
+    assert dictionary.shorthand("11年标普降级之后 10年期到多少") == "2011年标普降级之后 10年期到多少"
+    assert dictionary.shorthand("20年3月美债怎么了") == "2020年3月美债怎么了"
+    assert dictionary.shorthand("22年加息几次") == "2022年加息几次"
     # a tenor, a duration, an amount or a count is no year; nor is a plural "yrs"
     for kept in ("30年期公債", "過去20年", "up 22 bp in 25 bps", "in 30 minutes", "in 10 years", "2 yrs ago",
-                 "5y5y forward", "in 50x", "in 2020", "$10y"):
+                 "5y5y forward", "in 50x", "in 2020", "$10y",
+                 "過去13年", "15年前", "持有11年", "10年美债", "20年公债"):
         assert dictionary.shorthand(kept) == kept
 
 
