@@ -8,7 +8,7 @@ import pytest
 from bot.settings import ROOT
 from ingest.loaders import load
 
-SETS = ("generalization", "generalization-b", "generalization-c", "generalization-d")
+SETS = ("generalization", "generalization-b", "generalization-c", "generalization-d", "generalization-e")
 PAIRS = {"en>zh", "zh>en", "zh>zh", "en>en"}
 
 
