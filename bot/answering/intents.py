@@ -232,6 +232,37 @@ _COMPOUND = (
 )
 
 
+# "美联储最后是哪天宣布taper的 第一次减了多少", "when did the boj go negative and how negative was it":
+# the clauses of a chat message, each a question of its own.  Split at question marks, at "and" /
+# "&" before a question word, and at a space between Chinese clauses.
+_CLAUSE = re.compile(
+    r"[?？]++|\s++(?:and|&)\s++(?=(?:when|how|what|who|why|which|did|was|is|were|does|do)\b)"
+    r"|(?<=[\u3400-\u9fff])\s++(?=[\u3400-\u9fffA-Za-z0-9])",
+    re.IGNORECASE,
+)
+#: Intents a two-part message is answered by part by part: each names a kind of fact to quote.
+#: A comparison or a list reads the whole message; "other" asks for no kind of fact; a how beside
+#: a why asks the same thing twice (为啥能放到表外 会计上怎么处理的: answered part by part, the
+#: why lost its second sentence to the how).
+_PART_INTENTS = frozenset(["why", "who", "when", "amount", "happened", "yesno"])
+
+
+def asks(question: str) -> tuple[str, ...]:
+    """The kinds of fact a message's clauses ask for, in the order asked, each once (at most
+    two): ("when", "amount") for 哪天宣布的 第一次减了多少.  One kind, or a comparison, list or
+    definition in the message, gives at most one (the message is answered as one question)."""
+    if question_intent(question) in ("compare", "list", "definition"):
+        return ()
+    found: list[str] = []
+    for clause in _CLAUSE.split(question[:2000]):
+        intent = question_intent(clause) if clause.strip() else "other"
+        if intent == "definition" or intent in ("compare", "list"):
+            return ()
+        if intent in _PART_INTENTS and intent not in found:
+            found.append(intent)
+    return tuple(found[:2])
+
+
 def compound(question: str) -> tuple[str, str] | None:
     """A definition and a why/how question in one message, as (the definition question as typed,
     the why/how question with the term in front), or None for a single question."""

@@ -352,3 +352,9 @@ def test_the_how_half_of_a_compound_question_does_not_define_the_term_again(engi
     defining = [s for s in sentences if re.search(r"基差交易(?:（basis trade）)?是一?種", s)]
     assert len(defining) == 1, answer.answer
     assert "價差" in answer.answer.split("[2]", 1)[1]  # the how: what it earns
+
+
+def test_a_message_asking_two_kinds_of_fact_gets_both(engine):
+    # who vacated the dealer rule, and on which day: the court first, then the date
+    answer = engine.ask("SEC交易商規則是被哪個法院撤銷的 哪一天").answer
+    assert "Northern District of Texas" in answer and "21 November 2024" in answer

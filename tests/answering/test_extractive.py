@@ -526,6 +526,15 @@ def test_a_two_digit_year_typed_in_chat_picks_the_sentence_of_that_year():
     assert quotes[0].sentence.startswith("In 1998")
 
 
+def test_a_sentence_whose_figures_were_all_shown_restates_them_in_any_language():
+    # corpus/zh-Hant-mechanics-leverage.md and corpus/en-stress-2020-2025.md tell the Fed's first
+    # purchase of March 2020 in two languages; the total is another fact
+    shown = ["2020 年 3 月 15 日，聯準會宣布購買 5,000 億美元的美國公債，並於 3 月 23 日改為不設上限，3 月下旬每日購買約 750 億美元。"]
+    assert ex.restates("The Federal Reserve (聯準會) announced $500 billion of Treasury purchases on 15 March 2020.", shown)
+    assert not ex.restates("Over March and April 2020, the Fed bought nearly $1.5 trillion of Treasuries.", shown)
+    assert not ex.restates("The Fed stepped in to calm the market.", shown)  # no figure: nothing to compare
+
+
 def test_a_year_a_record_runs_from_is_not_the_year_a_sentence_is_about():
     # worded like eval/generalization-d: "為1982年以來最高" measures a 2022 figure from 1982, so a
     # question about 22年9月 is answered by it; "2007年以來首見" in a 2023 passage is of 2023

@@ -127,3 +127,24 @@ def test_a_definition_asked_with_a_why_or_how_is_two_questions(text, parts):
 )
 def test_a_single_question_is_not_split(text):
     assert intents.compound(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        # worded like the held-out sets: two facts asked in one chat message
+        ("美联储最后是哪天宣布taper的 第一次减了多少", ("when", "amount")),
+        ("on rrp用量歷史最高衝到多少 哪一天", ("amount", "when")),
+        ("did treasury move the x-date later? to which day", ("yesno", "when")),
+        ("2021年初美債殖利率為啥一直噴？跟疫苗有關係嗎", ("why", "yesno")),
+        # one kind of fact, or a message another rule reads whole
+        ("LTCM是誰創的？他之前在哪家公司？", ("who",)),
+        ("why did treasuries crash in march 2020?", ("why",)),
+        ("what is a repo haircut and why does it matter", ()),
+        ("2020 vs 2025 difference? why", ()),
+        ("本金1000萬 50倍 跌1% 虧多少", ("amount",)),
+        ("when " * 3000, ("when",)),
+    ],
+)
+def test_the_kinds_of_fact_a_message_asks_for_in_order(text, kinds):
+    assert intents.asks(text) == kinds
