@@ -78,8 +78,6 @@ def wants_knowledge(question: str) -> bool:
     return bool(_KNOWLEDGE_CUE.search(question))
 
 
-
-
 # ------------------------------------------------------------ question intent
 # What kind of answer a question wants, in all three scripts.  Patterns are plain
 # alternations with bounded gaps only (no nested or adjacent unbounded quantifiers).
@@ -256,7 +254,7 @@ def asks(question: str) -> tuple[str, ...]:
     found: list[str] = []
     for clause in _CLAUSE.split(question[:2000]):
         intent = question_intent(clause) if clause.strip() else "other"
-        if intent == "definition" or intent in ("compare", "list"):
+        if intent in ("compare", "list", "definition"):
             return ()
         if intent in _PART_INTENTS and intent not in found:
             found.append(intent)
