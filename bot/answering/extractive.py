@@ -292,14 +292,17 @@ def is_meta(sentence: str) -> bool:
     return bool(_META.search(sentence.strip()))
 
 
+@lru_cache(maxsize=4096)
+def _amounts(sentence: str) -> frozenset[tuple[str, float, float, str]]:
+    """The figures a sentence states, normalised so two languages compare (5,000 億美元 = $500bn)."""
+    return frozenset((f.kind, f.value, f.high, f.unit) for f in figures.extract(sentence))
+
+
 def restates(sentence: str, shown: Sequence[str]) -> bool:
     """Every figure the sentence states is one a shown sentence states, in either language ("$500
     billion on 15 March 2020" after "3 月 15 日…5,000 億美元"): it tells the reader nothing new."""
-    def amounts(text: str) -> set[tuple[str, float, float, str]]:
-        return {(f.kind, f.value, f.high, f.unit) for f in figures.extract(text)}
-
-    own = amounts(sentence)
-    return bool(own) and own <= set().union(*(amounts(text) for text in shown))
+    own = _amounts(sentence)
+    return bool(own) and own <= frozenset().union(*map(_amounts, shown))
 
 
 def defines(sentence: str, question: str, glossary: Glossary) -> bool:

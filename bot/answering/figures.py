@@ -930,10 +930,11 @@ def render(conflict: Conflict, lang: str, cite: Callable[[Hit], int]) -> str:
             where = named
         else:
             date = format_date(side.hit.date, lang)
-            year, months = _when(side)
-            if _compiled(side.hit) and year is not None:  # "Barth and Kahn; 2020", not the note's 2026
-                month = f"-{min(months):02d}" if len(months) == 1 else ""
-                date = format_date(f"{year}{month}", lang)
+            if _compiled(side.hit):  # "Barth and Kahn; 2020", not the note's 2026
+                year, months = _when(side)
+                if year is not None:
+                    month = f"-{min(months):02d}" if len(months) == 1 else ""
+                    date = format_date(f"{year}{month}", lang)
             label = doc_label(side.hit)
             if zh is not None and len(label.split()) >= 3 and cjk_ratio(label) < 0.3:
                 label = ""  # an English title in a Chinese line: the [n] source names it

@@ -243,18 +243,20 @@ _CLAUSE = re.compile(
 #: a why asks the same thing twice (为啥能放到表外 会计上怎么处理的: answered part by part, the
 #: why lost its second sentence to the how).
 _PART_INTENTS = frozenset(["why", "who", "when", "amount", "happened", "yesno"])
+#: Intents whose answers read the whole message (a comparison's sides, a list's items, the term).
+_WHOLE_INTENTS = frozenset(["compare", "list", "definition"])
 
 
 def asks(question: str) -> tuple[str, ...]:
     """The kinds of fact a message's clauses ask for, in the order asked, each once (at most
-    two): ("when", "amount") for 哪天宣布的 第一次减了多少.  One kind, or a comparison, list or
-    definition in the message, gives at most one (the message is answered as one question)."""
-    if question_intent(question) in ("compare", "list", "definition"):
+    two): ("when", "amount") for 哪天宣布的 第一次减了多少.  None when the message or one of its
+    clauses is a comparison, list or definition (the message is answered as one question)."""
+    if question_intent(question) in _WHOLE_INTENTS:
         return ()
     found: list[str] = []
     for clause in _CLAUSE.split(question[:2000]):
-        intent = question_intent(clause) if clause.strip() else "other"
-        if intent in ("compare", "list", "definition"):
+        intent = question_intent(clause)
+        if intent in _WHOLE_INTENTS:
             return ()
         if intent in _PART_INTENTS and intent not in found:
             found.append(intent)
