@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     rrf_k: int = 10
     fusion_score_weight: float = Field(0.03, ge=0.0, le=1.0)
     glossary_weight: float = Field(0.5, ge=0.0, le=1.0)
-    gate_threshold: float = Field(0.32, ge=0.0, le=1.0)
+    gate_threshold: float = Field(0.25, ge=0.0, le=1.0)
     max_question_chars: int = 1000
 
     # LLM backend: "none" uses the embedded deterministic answerer.

@@ -108,6 +108,12 @@ def stem_words(words: list[str]) -> list[str]:
     return _stemmer().stemWords([_verb(w) for w in words]) if words else []
 
 
+def plain_stems(words: list[str]) -> list[str]:
+    """Stems without the irregular-verb step, for word lists too long to lemmatise (every word
+    of a frequency list): "lost" stays "lost", which the list also holds as "lose"."""
+    return _stemmer().stemWords(words) if words else []
+
+
 @lru_cache(maxsize=65536)
 def _verb(word: str) -> str:
     """The verb a form belongs to, which the stemmer cannot see for irregular ones (lost ->

@@ -44,7 +44,7 @@ def features(pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
                 continue
             index = r.index
             query = r._query_terms(index, q, r.glossary.expand(q))
-            rows.append(retrieval.gate_features(index, query, r._dense(index, q), r._lexical(index, query)))
+            rows.append(retrieval.gate_features(index, query, r._dense(index, q), r._lexical(index, query), r.frequency.rarity))
             labels.append(case["kind"] == "retrieval")
     return np.array(rows), np.array(labels)
 

@@ -243,7 +243,7 @@ class BridgedRetriever(retrieval.Retriever):
         if self.setting is not None and not self.setting.gate:
             query = [g for g in query if g not in self._mine]
         features = retrieval.gate_features(
-            index, query, self._dense(index, question), self._lexical(index, query)
+            index, query, self._dense(index, question), self._lexical(index, query), self.frequency.rarity
         )
         return retrieval.gate_score(features), features
 

@@ -168,13 +168,59 @@ def test_a_cross_language_match_survives_the_gate(bilingual):
     assert hits and "保證金要求" in hits[0].text
 
 
+MOZER_DOC = """---
+title: "Salomon's auction scandal"
+lang: en
+source: "test"
+date: 1993-01-01
+license: CC-BY-4.0
+---
+
+# Salomon
+
+Paul Mozer ran Salomon Brothers' government bond desk and submitted false bids in Treasury
+auctions in 1990 and 1991. The Federal Reserve Bank of New York learned of it in 1991.
+
+## Sentence
+
+In 1993 Mozer pleaded guilty and was sentenced to four months in prison and fined $30,000.
+"""
+
+
+def test_a_rare_name_shared_with_the_corpus_keeps_a_chat_question(make_settings, corpus_copy, model):
+    # 最后 / 坐牢 / 多久 translate to nothing the article holds, so coverage is low; "mozer",
+    # a word everyday language hardly uses, is what says the question is about this article
+    from types import SimpleNamespace
+
+    from bot.kb.glossary import load
+    from bot.kb.retrieval import Retriever, gate_features
+    from ingest.pipeline import run
+
+    (corpus_copy / "en-salomon.md").write_text(MOZER_DOC, encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus_copy)
+    run(settings, model_factory=lambda: model)
+    retriever = Retriever(settings, model, load(corpus_copy))
+    question = "mozer最后判了坐牢多久"
+    hits = retriever.search(question, 3)
+    assert hits and "Mozer" in hits[0].text
+    real = retriever.frequency
+    retriever.frequency = SimpleNamespace(rarity=lambda token: 0.0)  # every word an everyday one
+    assert retriever.search(question, 3) == []
+    # an everyday word shared with the corpus ("york", from the New York Fed) is not a name
+    pizza = "best pizza place in new york?"
+    query = retriever._build_query(retriever.index, retriever.glossary, retriever.dictionary, pizza)
+    assert "york" in retriever.index.idf
+    assert gate_features(retriever.index, query, {}, {}, real.rarity)[3] == 0.0
+
+
 def test_the_gate_reads_coverage_not_one_score(retriever):
     from bot.kb.retrieval import gate_features, gate_score
 
     def features(question):
         index = retriever.index
         query = retriever._query_terms(index, question, retriever.glossary.expand(question))
-        return gate_features(index, query, retriever._dense(index, question), retriever._lexical(index, query))
+        dense, lexical = retriever._dense(index, question), retriever._lexical(index, query)
+        return gate_features(index, query, dense, lexical, retriever.frequency.rarity)
 
     on_topic = features("how much leverage do hedge funds use in the basis trade?")
     off_topic = features("best pizza recipe with mozzarella?")
@@ -477,9 +523,9 @@ def test_a_word_translated_only_to_single_characters_is_not_known_to_the_gate(re
     index = retriever.index
     query = retriever._build_query(index, retriever.glossary, retriever.dictionary, "who won?")
     assert (("中",),) in [alternatives for _, alternatives, _ in query]
-    assert gate_features(index, query, {}, {})[2] == 0.0
+    assert gate_features(index, query, {}, {}, retriever.frequency.rarity)[2] == 0.0
     repo = retriever._build_query(index, retriever.glossary, retriever.dictionary, "who won the repo?")
-    assert 0.0 < gate_features(index, repo, {}, {})[2] < 1.0
+    assert 0.0 < gate_features(index, repo, {}, {}, retriever.frequency.rarity)[2] < 1.0
 
 
 def test_dense_candidates_are_the_exact_nearest_chunks(retriever):
