@@ -269,6 +269,7 @@ class Engine:
         return embedded.select_quotes(
             question, hits, self.glossary, lang, self.retriever.idf, intent=intent, following=self._following,
             groups=self.retriever.query_groups(question), said=said, document=self._document,
+            names=self.retriever.names(question),
         )
 
     def _candidates(self, question: str, intent: str) -> list[Hit]:

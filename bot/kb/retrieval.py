@@ -203,6 +203,13 @@ class Retriever:
         """How rare a token is in the corpus (0 for unknown tokens)."""
         return self.index.idf.get(token, 0.0)
 
+    def names(self, question: str) -> frozenset[str]:
+        """The question's tokens that everyday language hardly uses and the corpus holds as
+        written ("mozer", "finma"): what the gate's shared-name feature reads."""
+        text = shorthand((question or "").strip())
+        idf, rarity = self.index.idf, self.frequency.rarity
+        return frozenset(t for t in form_tokens(text) if t in idf and rarity(t) > 0)
+
     def query_groups(self, question: str) -> list[Group]:
         """The question's structured BM25 query (its tokens, glossary forms, CC-CEDICT
         translations) after its dates and tenors both ways (:func:`dictionary.calendar`), for an

@@ -600,6 +600,26 @@ def test_beside_the_leading_sentence_one_with_under_half_its_topic_is_left_out()
     assert "全球市場的恐慌情緒在" in quoted_for_uchida([panic, uchida(2)])
 
 
+def test_a_name_the_question_shares_lets_the_first_passages_english_sentence_lead():
+    # worded like eval/generalization-e: "mozer" is the only word the English article shares with
+    # the question; the Chinese sentence from a lower passage shares 最后 (last), as much by idf
+    question = "mozer最后判了坐牢多久"
+    mozer = Hit(rank=1, score=1.0, text="Mozer pleaded guilty in 1993 and served four months in prison.",
+                title="doc", source="src", lang="en", chunk_id="e1", section="doc")
+    last = hit("停发之前最后一只30年期新券是2001年2月发行的债券。", 2)
+
+    def quoted(names: frozenset[str]) -> list[str]:
+        quotes = ex.select_quotes(question, [mozer, last], GLOSSARY, "zh-Hans", idf, names=names)
+        return [q.sentence[:10] for q in quotes]
+
+    assert quoted(frozenset(["mozer"])) == ["Mozer plea"]
+    # without the name, the topic is a tie and the asker's language answers
+    assert quoted(frozenset())[0] == "停发之前最后一只30"
+    # from the first passage, the Chinese sentence is no rival a name can set aside
+    mozer.rank, last.rank = 2, 1
+    assert quoted(frozenset(["mozer"]))[0] == "停发之前最后一只30"
+
+
 def test_an_english_answer_leaves_out_a_lower_passages_sentence_beside_the_leading_chinese_one():
     # worded like eval/generalization: the Chinese first passage says what Moody's did to the rating;
     # the English sentence from a lower passage shares only "cut"

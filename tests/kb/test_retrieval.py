@@ -203,6 +203,7 @@ def test_a_rare_name_shared_with_the_corpus_keeps_a_chat_question(make_settings,
     question = "mozer最后判了坐牢多久"
     hits = retriever.search(question, 3)
     assert hits and "Mozer" in hits[0].text
+    assert retriever.names(question) == {"mozer"}  # what the answerer lets lead (see extractive._leader)
     real = retriever.frequency
     retriever.frequency = SimpleNamespace(rarity=lambda token: 0.0)  # every word an everyday one
     assert retriever.search(question, 3) == []
