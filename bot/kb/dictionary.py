@@ -241,6 +241,19 @@ def clean_gloss(gloss: str) -> str | None:
     return text or None
 
 
+#: An acronym in parentheses after the words it abbreviates: "Renminbi (RMB)", "Chinese Yuan
+#: (CNY)", "US Federal Reserve (Fed)".  Not a usage label ("(TCM)", "(PRC)", "(UK)", "(Tw)") nor a
+#: formula ("(CH2O)").
+_ACRONYM = re.compile(r"(?<=[\w'] )\(([A-Z][A-Za-z&]{1,5})\)")
+_LABELS = frozenset(["TCM", "PRC", "UK", "US", "USA", "HK", "TW", "ROC"])
+
+
+def acronyms(gloss: str) -> list[str]:
+    """The acronyms a gloss line (as written, not lower-cased) names its headword by: each is a
+    translation of its own ("rmb" and "cny" for 人民币, which the gloss's parentheses would drop)."""
+    return [a for a in _ACRONYM.findall(gloss) if a.upper() not in _LABELS and sum(c.isupper() for c in a) >= 2]
+
+
 def either(gloss: str) -> list[str]:
     """The senses of a gloss that offers two alternatives of the same length ("lehman or
     leymann", "king or monarch", "george soros or györgy schwartz"): each is a translation on its
@@ -262,8 +275,8 @@ def parse(text: str) -> Dictionary:
     heads = fold("\n".join(m[1] for m in matches)).split("\n")
     glosses = "\n".join(m[3] for m in matches).lower().split("\n")
     entries: list[tuple[str, list[list[str]]]] = []
-    for word, gloss_line in zip(heads, glosses):
-        senses = []
+    for word, gloss_line, (*_, raw) in zip(heads, glosses, matches):
+        senses = [w for w in (english_words(a.lower()) for a in acronyms(raw)) if w]
         for part in gloss_line.replace(";", "/").split("/"):
             cleaned = clean_gloss(part)
             if cleaned is None:
@@ -293,8 +306,8 @@ def parse(text: str) -> Dictionary:
 #: Bump when :func:`parse` changes what it keeps, so cached parses are redone.
 #: 2: hyphenated glosses as their parts (tokens.english_words); 3: "Japanese yen" is a
 #: translation (only Japanese and Korean variant and surname notes are not); 4: "a or b" is two
-#: senses (:func:`either`).
-PARSE_VERSION = 4
+#: senses (:func:`either`); 5: an acronym in parentheses is a sense (:func:`acronyms`).
+PARSE_VERSION = 5
 
 
 @lru_cache(maxsize=4)

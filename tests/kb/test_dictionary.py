@@ -6,6 +6,7 @@ import pytest
 
 from bot.kb import cedict, dictionary
 from bot.kb.dictionary import clean_gloss, parse
+from bot.kb.tokens import tokenize
 
 SAMPLE = """# CC-CEDICT
 #! date=2023-11-07T06:42:16Z
@@ -51,6 +52,28 @@ def test_a_name_glossed_with_two_spellings_translates_to_either():
     # 雷曼 "Lehman or Leymann (name)": a passage about Lehman Brothers holds one spelling only
     assert ("lehman",) in dictionary.load().english("雷曼")
 
+
+
+@pytest.mark.parametrize(
+    ("gloss", "expected"),
+    [
+        ("Renminbi (RMB)/Chinese Yuan (CNY)/", ["RMB", "CNY"]),
+        ("Standard and Poor's (S&P), company specializing in financial market ratings/", ["S&P"]),
+        ("(TCM) to rectify 氣|气[qi4]/", []),  # a usage label opening a sense
+        ("opposition between vital energy and pathogeny (TCM)/", []),  # ...or closing one
+        ("pentose (CH2O)5, monosaccharide/", []),  # a formula
+        ("US Federal Reserve (Fed), the US central bank/", []),  # one capital: not told from a word
+    ],
+)
+def test_an_acronym_in_parentheses_is_a_translation(gloss, expected):
+    assert dictionary.acronyms(gloss) == expected
+
+
+def test_chat_acronyms_reach_their_chinese_headword():
+    # "how big was the cut to the rmb midpoint": CC-CEDICT writes RMB only in parentheses
+    d = dictionary.load()
+    assert "人民币" in d.chinese(("rmb",)) and "人民币" in d.chinese(tuple(tokenize("cny")))
+    assert ("rmb",) in d.english("人民幣")
 
 def test_parse_builds_both_directions_and_skips_descriptions():
     d = parse(SAMPLE)
