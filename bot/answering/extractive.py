@@ -802,7 +802,7 @@ def _leader(
     With the leader, the names that made it lead (empty when the topic did)."""
     mine = next(((q, t) for q, t in scored if sentence_lang(q.sentence) == asked), None)
     other = next(((q, t) for q, t in scored if sentence_lang(q.sentence) != asked), None)
-    if mine is None or other is None or not other[0].hit.rank == 1 < mine[0].hit.rank:
+    if mine is None or other is None or not (other[0].hit.rank == 1 < mine[0].hit.rank):
         return None, frozenset()
     if mine[0].topic < other[0].topic:
         return other[0], frozenset()

@@ -242,8 +242,8 @@ def clean_gloss(gloss: str) -> str | None:
 
 
 #: An acronym in parentheses after the words it abbreviates: "Renminbi (RMB)", "Chinese Yuan
-#: (CNY)", "US Federal Reserve (Fed)".  Not a usage label ("(TCM)", "(PRC)", "(UK)", "(Tw)") nor a
-#: formula ("(CH2O)").
+#: (CNY)", "Standard and Poor's (S&P)".  Not a usage label ("(TCM)", "(PRC)", "(UK)", "(Tw)"), a
+#: formula ("(CH2O)"), nor one with a single capital ("(Fed)": not told from a word).
 _ACRONYM = re.compile(r"(?<=[\w'] )\(([A-Z][A-Za-z&]{1,5})\)")
 _LABELS = frozenset(["TCM", "PRC", "UK", "US", "USA", "HK", "TW", "ROC"])
 

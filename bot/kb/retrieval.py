@@ -36,7 +36,7 @@ from bot.kb.tokens import tokenize
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from sentence_transformers import SentenceTransformer
 
@@ -206,9 +206,8 @@ class Retriever:
     def names(self, question: str) -> frozenset[str]:
         """The question's tokens that everyday language hardly uses and the corpus holds as
         written ("mozer", "finma"): what the gate's shared-name feature reads."""
-        text = shorthand((question or "").strip())
-        idf, rarity = self.index.idf, self.frequency.rarity
-        return frozenset(t for t in form_tokens(text) if t in idf and rarity(t) > 0)
+        tokens = form_tokens(shorthand((question or "").strip()))
+        return frozenset(shared_names(self.index, tokens, self.frequency.rarity))
 
     def query_groups(self, question: str) -> list[Group]:
         """The question's structured BM25 query (its tokens, glossary forms, CC-CEDICT
@@ -593,8 +592,15 @@ def gate_features(
         max(dense.values(), default=0.0),
         max(lexical.values(), default=0.0) / rarest,
         coverage,
-        max((rarity(token) for token in own if token in index.idf), default=0.0),
+        max(shared_names(index, own, rarity).values(), default=0.0),
     )
+
+
+def shared_names(index: Index, tokens: Sequence[str], rarity: Callable[[str], float]) -> dict[str, float]:
+    """The tokens the corpus holds as written that everyday language hardly uses, with their
+    ``rarity``: what the gate's shared-name feature and the answerer's name-led rule read."""
+    found = {token: rarity(token) for token in tokens if token in index.idf}
+    return {token: value for token, value in found.items() if value > 0}
 
 
 def gate_score(features: tuple[float, ...]) -> float:
