@@ -15,11 +15,8 @@ which is what disambiguates most senses (a structured query translation).
 
 from __future__ import annotations
 
-import marshal
 import math
-import os
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.kb import cedict
+from bot.kb.cache import cached
 from bot.kb.tokens import english_words, fingerprint, stem_words, tokenize
 from bot.text import fold
 
@@ -314,31 +312,18 @@ PARSE_VERSION = 5
 def load(cache_dir: Path | None = None) -> Dictionary:
     """The bundled CC-CEDICT, parsed once per process.
 
-    Parsing takes about 3 s; with ``cache_dir`` the result is kept there as a marshal file
-    (plain dicts and tuples: loading it runs no code) keyed by the data's version, the
-    parser's, the tokenizer's and Python's, so a later process loads it in a fraction of that;
-    writing one removes the caches of other keys, which nothing reads any more.
+    Parsing takes about 3 s; with ``cache_dir`` the result is kept there (:func:`bot.kb.cache.cached`)
+    keyed by the data's version, the parser's, the tokenizer's and Python's, so a later process
+    loads it in a fraction of that.
     """
     if cache_dir is None:
         return parse(cedict.text())
+
+    def build() -> tuple[dict, dict]:
+        parsed = parse(cedict.text())
+        return parsed.zh_to_en, parsed.en_to_zh
+
     # the senses are BM25 tokens: a cache is good for one tokenizer (tokens.fingerprint)
-    path = cache_dir / (
-        f"cedict-{cedict.version()}-p{PARSE_VERSION}-t{fingerprint()}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
-    )
-    try:
-        zh_to_en, en_to_zh = marshal.loads(path.read_bytes())
-        return Dictionary(zh_to_en=zh_to_en, en_to_zh=en_to_zh)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # no cache yet, or a damaged one: parse and write it anew
-    parsed = parse(cedict.text())
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((parsed.zh_to_en, parsed.en_to_zh)))
-        os.replace(tmp, path)
-        for stale in cache_dir.glob("cedict-*.marshal"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only data directory only costs the parse next time
-    return parsed
+    key = f"{cedict.version()}-p{PARSE_VERSION}-t{fingerprint()}"
+    zh_to_en, en_to_zh = cached(cache_dir, "cedict", key, build, lambda d: isinstance(d, tuple) and len(d) == 2)
+    return Dictionary(zh_to_en=zh_to_en, en_to_zh=en_to_zh)

@@ -12,15 +12,13 @@ fine for telling everyday words from names, which is all it is asked here.
 
 from __future__ import annotations
 
-import marshal
 import math
-import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from bot.kb.cache import cached
 from bot.kb.tokens import fingerprint, plain_stems
 
 #: A word below this Zipf frequency (3 = once per million words) is rare in everyday language.
@@ -66,27 +64,9 @@ def build() -> dict[str, float]:
 
 @lru_cache(maxsize=4)
 def load(cache_dir: Path | None = None) -> Frequency:
-    """The table, built once per process; with ``cache_dir`` kept there as a marshal file keyed
-    by wordfreq's version, the tokenizer's and Python's (as :func:`bot.kb.dictionary.load`)."""
+    """The table, built once per process; with ``cache_dir`` kept there (:func:`bot.kb.cache.cached`)
+    keyed by wordfreq's version, the tokenizer's and Python's."""
     if cache_dir is None:
         return Frequency(build())
-    key = f"wordfreq-{metadata.version('wordfreq')}-t{fingerprint()}-py{sys.version_info[0]}{sys.version_info[1]}"
-    path = cache_dir / f"{key}.marshal"
-    try:
-        table = marshal.loads(path.read_bytes())
-        if isinstance(table, dict):
-            return Frequency(table)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # no cache yet, or a damaged one: build and write it anew
-    table = build()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(table))
-        os.replace(tmp, path)
-        for stale in cache_dir.glob("wordfreq-*.marshal"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only data directory only costs the build next time
-    return Frequency(table)
+    key = f"{metadata.version('wordfreq')}-t{fingerprint()}"
+    return Frequency(cached(cache_dir, "wordfreq", key, build, lambda table: isinstance(table, dict)))
