@@ -111,6 +111,18 @@ _EN_FILLER = frozenset(
 )
 
 
+#: What is left of "那淨基差呢" or "what about the haircut?" once its term is taken out.
+_BARE = re.compile(r"(?:[\s那麼么呢嗎吗啊的?？!！,，。.]|\b(?:what|how) about\b|\b(?:and|the|then|so)\b)*", re.IGNORECASE)
+
+
+def _bare(question: str, terms: list[Term]) -> bool:
+    """The message names its terms and nothing else: no question of its own."""
+    rest = fold(question)
+    for form in sorted((fold(f) for term in terms for f in term.all_forms), key=len, reverse=True):
+        rest = rest.replace(form, " ")
+    return _BARE.fullmatch(rest) is not None
+
+
 def conversation_turn(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, bool]:
     """(the question to answer, continues) for one message of a conversation.
 
@@ -134,12 +146,16 @@ def conversation_turn(question: str, history: list[tuple[str, str]], glossary: G
         return (f"{rest.strip()} {swapped}" if own not in ("other", "definition") else swapped), True
     new_terms = glossary.matches(question)
     old_terms = glossary.matches(last)
-    if new_terms and old_terms:
+    # Only a message that is just the term swaps it in ("那淨基差呢"); one that asks something of
+    # the last turn's subject ("how much leverage do these funds use?", "那它跟回購有什麼關係?")
+    # adds to it.
+    if new_terms and old_terms and _bare(question, new_terms):
         folded = fold(last)
         for form in sorted(old_terms[0].all_forms, key=len, reverse=True):
             at = folded.find(fold(form))
             if at >= 0:
-                return last[:at] + new_terms[0].zh_hant[0] + last[at + len(form):], True
+                said = new_terms[0].english[0] if detect_lang(question) == "en" else new_terms[0].zh_hant[0]
+                return last[:at] + said + last[at + len(form):], True
     return f"{question} {last}", True
 
 

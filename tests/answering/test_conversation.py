@@ -39,6 +39,22 @@ def test_a_new_term_replaces_the_old_one():
     assert continued and "淨基差" in asked and "總基差" not in asked and "怎麼算" in asked
 
 
+def test_a_new_term_in_english_is_said_in_english():
+    asked, continued = conversation_turn("what about the net basis?", turns("what is the gross basis?"), GLOSSARY)
+    assert continued and "net basis" in asked and "gross" not in asked and asked.startswith("what is")
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "kept"),
+    [("什麼是基差交易?", "how much leverage do these funds use?", "基差交易"),
+     ("基差交易是什麼", "那它跟回購有什麼關係?", "基差交易")],
+)
+def test_a_follow_up_that_asks_something_of_its_own_keeps_both_terms(previous, follow_up, kept):
+    # a term in a message that asks its own question is not a swap: "什麼是槓桿?" was asked instead
+    asked, continued = conversation_turn(follow_up, turns(previous), GLOSSARY)
+    assert continued and asked.startswith(follow_up) and kept in asked
+
+
 @pytest.mark.parametrize("follow_up", ["why was that bad?", "and what caps it?", "who said that?"])
 def test_pointing_back_borrows_the_topic(follow_up):
     asked, continued = conversation_turn(follow_up, turns("x", "what happened to treasuries in april 2025"), GLOSSARY)
@@ -55,6 +71,10 @@ def test_engine_follow_ups_answer_the_right_topic(engine):
 
     answer = engine.ask("why was that bad?", turns("what happened to treasuries in april 2025"))
     assert answer.grounded
+
+    # the funds' leverage, not the definition of leverage (L = 部位 / 本金)
+    answer = engine.ask("how much leverage do these funds use?", turns("什麼是基差交易?"))
+    assert answer.language == "en" and "50 times" in answer.answer and "本金" not in answer.answer
 
 
 def test_a_shared_character_follow_up_keeps_the_askers_script(engine):
