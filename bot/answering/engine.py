@@ -128,21 +128,33 @@ def conversation_turn(question: str, history: list[tuple[str, str]], glossary: G
 
     A message that names its own topic and does not point back stands alone and
     borrows nothing.  A continuation ("那2025年呢?", "why was that bad?", "and what
-    caps it?") borrows the previous user turn: a year or term of the same kind
+    caps it?") borrows the previous user turn as that turn was answered (a chain of
+    follow-ups keeps the topic its first message named): a year or term of the same kind
     replaces the previous one ("2020年3月…發生什麼事?" + "那2025年呢?" → "2025年…發生什麼事?"),
-    anything else is added to it.
+    anything else is added to it ("那跟2020年比呢" keeps both years).
     """
-    previous = [text for role, text in history if role == "user"]
-    if not previous:
+    last: str | None = None
+    for text in (text for role, text in history if role == "user"):
+        resolved, continued = _resolve(text, last, glossary)
+        # "为什么会这样?" asked about the turn before it: the next follow-up is about that turn too
+        if not continued or glossary.matches(text) or _YEAR.search(text):
+            last = resolved
+    return _resolve(question, last, glossary)
+
+
+def _resolve(question: str, last: str | None, glossary: Glossary) -> tuple[str, bool]:
+    """:func:`conversation_turn` against the previous turn's resolved question ``last``."""
+    if last is None:
         return question, False
     if not intents.continues(question) and names_topic(question, glossary):
         return question, False
-    last = previous[-1]
     new_years = _YEAR.findall(question)
     if new_years and _YEAR.search(last):
-        swapped = _YEAR.sub(new_years[0], last, count=1)
         rest = _YEAR.sub("", question)
         own = intents.question_intent(rest)
+        if own == "compare":
+            return f"{question} {last}", True
+        swapped = _YEAR.sub(new_years[0], last, count=1)
         return (f"{rest.strip()} {swapped}" if own not in ("other", "definition") else swapped), True
     new_terms = glossary.matches(question)
     old_terms = glossary.matches(last)
@@ -188,6 +200,8 @@ class Engine:
             return Answer(answer=intents.NO_LIVE_DATA[lang], grounded=False, language=lang)
         if intents.wants_forecast(question):
             return Answer(answer=intents.NO_FORECAST[lang], grounded=False, language=lang)
+        if intents.is_thanks(question):
+            return Answer(answer=intents.THANKS[lang], grounded=False, language=lang)
         if intents.is_greeting(question):
             neutral = lang != "en" and script_neutral(question) and not history
             return Answer(answer=intents.HELP["neutral" if neutral else lang], grounded=False, language=lang)

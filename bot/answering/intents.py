@@ -86,7 +86,8 @@ INTENTS = ("compare", "list", "why", "who", "when", "amount", "happened", "yesno
 
 _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("compare", re.compile(
-        r"\bvs\.?(?!\w)|\bversus\b|\bcompar|\bdifferen|\bdiffer\b|區別|区别|不同|差別|差别|差在哪|差異|差异|比較|比较|對比|对比|相比",
+        r"\bvs\.?(?!\w)|\bversus\b|\bcompar|\bdifferen|\bdiffer\b|區別|区别|不同|差別|差别|差在哪|差異|差异|比較|比较|對比|对比|相比"
+        r"|(?:跟|和|與|与)[^，。,?？\s]{1,12}?比(?![例重率])|比起",
         re.IGNORECASE)),
     ("list", re.compile(
         r"\bwhat (?:are|were) (?:the )?(?:\w+ ){0,3}(?:causes|reasons|conditions|legs|parts|drivers|factors|risks)\b"
@@ -168,6 +169,30 @@ HELP = {
 def is_greeting(question: str) -> bool:
     """A hello or "who are you / what can you do": answered with a short help, not retrieval."""
     return bool(_GREETING.search(question))
+
+
+#: A thank-you or an acknowledgement that asks nothing ("ok thanks", "謝謝!", "懂了"): a
+#: search for it would quote whatever shares "ok".
+_THANKS = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|cool|great|nice|got it|i see|makes sense|perfect)[\s,.!]*)?"
+    r"(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|got it|i see|makes sense|understood|ok(?:ay)?|cool)"
+    r"|^\s*(?:好的|好|ok|OK)?[\s,，]*(?:謝謝|谢谢|感謝|感谢|多謝|多谢|懂了|了解|明白了|收到)"
+    r"(?:你|您|啦|了|喔|哦|囉|啰|!|！|~|[.,，。\s])*$",
+    re.IGNORECASE,
+)
+
+THANKS = {
+    "en": "You're welcome! Ask me anything else about the basis trade or the Treasury market, or try a "
+    "leverage calculation.",
+    "zh-Hant": "不客氣!還有基差交易或美債市場的問題都可以再問,也可以算槓桿。",
+    "zh-Hans": "不客气!还有基差交易或美债市场的问题都可以再问,也可以算杠杆。",
+}
+
+
+def is_thanks(question: str) -> bool:
+    """A thank-you that asks nothing: answered with a one-line reply, not retrieval."""
+    match = _THANKS.match(question)
+    return bool(match) and not question[match.end():].strip(" \t.!！~,，。:)")
 
 
 # A message that continues the previous turn rather than naming its own topic.

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.answering import intents
 from bot.answering.engine import conversation_turn
 from bot.kb.glossary import load as load_glossary
 from bot.settings import ROOT
@@ -39,6 +40,15 @@ def test_a_new_term_replaces_the_old_one():
     assert continued and "淨基差" in asked and "總基差" not in asked and "怎麼算" in asked
 
 
+def test_a_chain_of_follow_ups_keeps_the_first_topic():
+    history = turns("2025年4月美债怎么了", "为什么会这样?")
+    asked, continued = conversation_turn("那跟2020年比呢", history, GLOSSARY)
+    # both years, so the comparison has two sides; not the second turn's bare 为什么
+    assert continued and "2020" in asked and "2025年4月美债" in asked and "为什么" not in asked
+    asked, _ = conversation_turn("谁说的?", turns("2025年4月美债怎么了", "为什么会这样?", "那2020年呢?"), GLOSSARY)
+    assert "2020年4月美债" in asked
+
+
 def test_a_new_term_in_english_is_said_in_english():
     asked, continued = conversation_turn("what about the net basis?", turns("what is the gross basis?"), GLOSSARY)
     assert continued and "net basis" in asked and "gross" not in asked and asked.startswith("what is")
@@ -71,6 +81,9 @@ def test_engine_follow_ups_answer_the_right_topic(engine):
 
     answer = engine.ask("why was that bad?", turns("what happened to treasuries in april 2025"))
     assert answer.grounded
+
+    answer = engine.ask("ok thanks", turns("what is the basis trade?"))
+    assert answer.answer == intents.THANKS["en"] and not answer.grounded and not answer.sources
 
     # the funds' leverage, not the definition of leverage (L = 部位 / 本金)
     answer = engine.ask("how much leverage do these funds use?", turns("什麼是基差交易?"))

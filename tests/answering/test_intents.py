@@ -20,6 +20,9 @@ from bot.answering import intents
         ("2020 vs 2025 difference?", "compare"),
         ("2020年和2025年有啥区别", "compare"),
         ("總基差和淨基差差在哪", "compare"),
+        ("那跟2020年比呢", "compare"),
+        ("比起2020年,2025年的抛售规模多大", "compare"),
+        ("槓桿和本金的比例是多少", "amount"),
         ("美國什麼時候宣布關稅", "when"),
         ("SEC集中清算规则啥时候要遵守", "when"),
         ("when did the standing repo facility start", "when"),
@@ -77,7 +80,17 @@ def test_every_intent_but_other_has_an_llm_hint():
     assert set(intents.INTENT_HINTS) == set(intents.INTENTS) - {"other"}
 
 
-@pytest.mark.parametrize("pattern", ["question_intent", "is_greeting", "continues", "asks_live_value"])
+@pytest.mark.parametrize("text", ["ok thanks", "Thanks!", "thx", "thank you so much", "got it", "謝謝", "谢谢你!", "好的,谢谢", "懂了"])
+def test_thanks(text):
+    assert intents.is_thanks(text)
+
+
+@pytest.mark.parametrize("text", ["thanks, what is repo?", "ok so what is repo", "謝謝,那回購呢?", "thanksgiving rally?", "了解基差交易"])
+def test_a_thank_you_that_asks_something_is_a_question(text):
+    assert not intents.is_thanks(text)
+
+
+@pytest.mark.parametrize("pattern", ["question_intent", "is_greeting", "is_thanks", "continues", "asks_live_value"])
 def test_long_hostile_input_gets_an_answer(pattern):
     """Patterns are bounded: a long run of cue fragments is read once, not retried from every position."""
     text = ("what is " * 2000) + ("為什麼" * 2000) + "呢" + " it" * 2000
