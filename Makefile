@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install index lint bench eval eval-crosslingual eval-generalization clean
+.PHONY: run test install index lint bench eval eval-conversations eval-crosslingual eval-generalization clean
 
 run: $(STAMP) index
 	$(BIN)/python -m bot run
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 eval: $(STAMP) index
 	$(BIN)/python -m bot eval eval/dev.jsonl --answers
+
+# Multi-turn chats: each case's history is answered first, as in a chat.
+eval-conversations: $(STAMP) index
+	$(BIN)/python -m bot eval eval/conversations.jsonl --answers
 
 bench: $(STAMP) index
 	$(BIN)/python -m bench

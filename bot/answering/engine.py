@@ -23,6 +23,7 @@ from bot.calc import router as calc_router
 from bot.calc.tools import get_tools
 from bot.errors import BackendError
 from bot.kb import store
+from bot.kb.dictionary import shorthand
 from bot.kb.embeddings import KNOWN_MODELS
 from bot.kb.glossary import Glossary, Term
 from bot.kb.retrieval import Hit, Index, Retriever, validate_question
@@ -90,8 +91,10 @@ def _source(hit: Hit, sentence: str | None = None, quoted: bool = False) -> Sour
 # ------------------------------------------------------------------ turns
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_MONTH = re.compile(
-    r"(?<!\d)\d{1,2}\s*月|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
+#: A year with its month, as a follow-up swaps it in: "2025年4月", "april 2025", "2025-04".
+_MONTH_YEAR = re.compile(
+    r"(?<!\d)(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|(?<!\d)(?:19|20)\d\d-\d\d(?!\d)"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d(?!\d)",
     re.IGNORECASE,
 )
 
@@ -103,8 +106,32 @@ def names_topic(question: str, glossary: Glossary) -> bool:
     if detect_lang(question) == "en":
         words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in _EN_FILLER]
         return len(words) >= 3
-    return len(re.sub(r"[\s?？!！,，。.呢嗎吗那麼么啊的了是什麼么為什为何怎麼样樣誰谁說说]", "", question)) >= 6
+    return len(_ZH_FILLER.sub("", re.sub(r"\s", "", question))) >= 6
 
+
+#: Question words and particles, which name no subject ("是哪個法院判的 哪天" names only 法院判).
+_ZH_FILLER = re.compile(r"[?？!！,，。.呢嗎吗那麼么啊的了是什麼么為什为何怎麼样樣誰谁說说哪個个些裡里會会這这有沒没嘛喔哦呀吧]")
+
+
+#: How a definition question asks ("…是什么意思", "what does … mean"), taken out to see what is left.
+_MEANING = re.compile(
+    r"(?:是)?(?:什麼|什么|啥)(?:意思)?|的?意思|定義|定义|指的是|是指|是"
+    r"|\bwhat(?:'s| is| are| does| do)?\b|\bmean(?:s|ing)?\b|\bdefine\b|\bdefinition\b|\bof\b",
+    re.IGNORECASE,
+)
+
+
+def _defines_own(question: str) -> bool:
+    """A definition question with a subject of its own, however short ("基差是什么意思", "what
+    does dv01 mean"), where "什麼意思?" asks about what was just said."""
+    if intents.question_intent(question) != "definition":
+        return False
+    rest = _MEANING.sub(" ", question)
+    words = [w for w in re.findall(r"[a-z0-9]+", rest.lower()) if w not in _EN_FILLER]
+    return bool(words) or len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 2
+
+
+_DIGIT = re.compile(r"\d")
 
 _EN_FILLER = frozenset(
     ["a", "an", "the", "and", "so", "then", "but", "also", "what", "whats", "s", "about", "how", "why", "who", "when", "which", "is", "are", "was", "were", "it", "that", "this", "they", "them", "those", "these", "does", "do", "did", "can", "could", "would", "will", "be", "been", "bad", "good", "big", "much", "many", "happen", "happened", "mean", "caps", "cap"]
@@ -137,24 +164,37 @@ def conversation_turn(question: str, history: list[tuple[str, str]], glossary: G
     for text in (text for role, text in history if role == "user"):
         resolved, continued = _resolve(text, last, glossary)
         # "为什么会这样?" asked about the turn before it: the next follow-up is about that turn too
-        if not continued or glossary.matches(text) or _YEAR.search(text):
+        if not continued or _own_words(text):
             last = resolved
     return _resolve(question, last, glossary)
+
+
+def _own_words(question: str) -> bool:
+    """Something is left of the message once its pointing back and its question words are
+    taken out ("那它要靠哪三個前提" → 前提; "为什么会这样?" → nothing)."""
+    rest = intents.without_pointers(question)
+    words = [w for w in re.findall(r"[a-z0-9]+", rest.lower()) if w not in _EN_FILLER]
+    return bool(words) or len(_ZH_FILLER.sub("", "".join(re.findall(r"[\u4e00-\u9fff]", rest)))) >= 2
 
 
 def _resolve(question: str, last: str | None, glossary: Glossary) -> tuple[str, bool]:
     """:func:`conversation_turn` against the previous turn's resolved question ``last``."""
     if last is None:
         return question, False
-    if not intents.continues(question) and names_topic(question, glossary):
+    if not intents.continues(question) and (names_topic(question, glossary) or _defines_own(question)):
         return question, False
+    question = shorthand(question)  # "那25年4月呢" names 2025
     new_years = _YEAR.findall(question)
     if new_years and _YEAR.search(last):
         rest = _YEAR.sub("", question)
         own = intents.question_intent(rest)
         if own == "compare":
             return f"{question} {last}", True
-        swapped = _YEAR.sub(new_years[0], last, count=1)
+        span = _MONTH_YEAR.search(question)
+        if span and _MONTH_YEAR.search(last):  # "那25年4月呢" after 2020年3月: the month too
+            swapped = _MONTH_YEAR.sub(lambda _: span.group(0), last, count=1)
+        else:
+            swapped = _YEAR.sub(new_years[0], last, count=1)
         return (f"{rest.strip()} {swapped}" if own not in ("other", "definition") else swapped), True
     new_terms = glossary.matches(question)
     old_terms = glossary.matches(last)
@@ -200,13 +240,18 @@ class Engine:
             return Answer(answer=intents.NO_LIVE_DATA[lang], grounded=False, language=lang)
         if intents.wants_forecast(question):
             return Answer(answer=intents.NO_FORECAST[lang], grounded=False, language=lang)
-        if intents.is_thanks(question):
-            return Answer(answer=intents.THANKS[lang], grounded=False, language=lang)
         if intents.is_greeting(question):
             neutral = lang != "en" and script_neutral(question) and not history
             return Answer(answer=intents.HELP["neutral" if neutral else lang], grounded=False, language=lang)
+        if intents.is_thanks(question):
+            return Answer(answer=intents.THANKS[lang], grounded=False, language=lang)
 
         computed = calc_router.compute(question, lang=lang)  # what `calc` computes, every part of it
+        if not computed.calls and history and _DIGIT.search(question):
+            # "那100倍呢?" after "本金1000萬、50倍槓桿,部位多大?", "max lev if its 5%" after a haircut
+            resolved, continued = conversation_turn(question, history, self.glossary)
+            if continued:
+                computed = calc_router.compute(resolved, lang=lang)
         calls = [ToolCall(name=c.name, input=c.input, output=c.output) for c in computed.calls]
         calc_text = embedded.in_script(computed.text, lang)
         needs_kb = not calls or intents.wants_knowledge(question)

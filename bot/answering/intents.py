@@ -171,28 +171,35 @@ def is_greeting(question: str) -> bool:
     return bool(_GREETING.search(question))
 
 
-#: A thank-you or an acknowledgement that asks nothing ("ok thanks", "謝謝!", "懂了"): a
-#: search for it would quote whatever shares "ok".
-_THANKS = re.compile(
-    r"^\s*(?:(?:ok(?:ay)?|cool|great|nice|got it|i see|makes sense|perfect)[\s,.!]*)?"
-    r"(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|got it|i see|makes sense|understood|ok(?:ay)?|cool)"
-    r"|^\s*(?:好的|好|ok|OK)?[\s,，]*(?:謝謝|谢谢|感謝|感谢|多謝|多谢|懂了|了解|明白了|收到)"
-    r"(?:你|您|啦|了|喔|哦|囉|啰|!|！|~|[.,，。\s])*$",
+#: A thank-you or an acknowledgement that asks nothing ("ok thanks", "謝啦 懂了", "懂了，感谢🙏"): a
+#: search for it would quote whatever shares "ok".  A message is one when it holds one of these
+#: words and nothing but them and :data:`_ACK_FILLER` is left.
+_THANKS_WORDS = re.compile(
+    r"謝謝|谢谢|謝啦|谢啦|謝了|谢了|感謝|感谢|多謝|多谢|懂了|了解|明白|收到"
+    r"|\b(?:thanks|thank you|thank u|thx|tks|ty|cheers|got it|i see|makes sense|understood|appreciate it)\b",
+    re.IGNORECASE,
+)
+_ACK_FILLER = re.compile(
+    r"\b(?:ok|okay|k|cool|great|nice|perfect|alright|so|very|much|a lot|lol|man|bro|bot|again|all)\b"
+    r"|[你您啦了喔哦囉啰呀啊嗯好的哈]|[^\w]|_",
     re.IGNORECASE,
 )
 
+_A_WORD = re.compile(r"[a-z\u4e00-\u9fff]", re.IGNORECASE)
+
 THANKS = {
-    "en": "You're welcome! Ask me anything else about the basis trade or the Treasury market, or try a "
-    "leverage calculation.",
-    "zh-Hant": "不客氣!還有基差交易或美債市場的問題都可以再問,也可以算槓桿。",
-    "zh-Hans": "不客气!还有基差交易或美债市场的问题都可以再问,也可以算杠杆。",
+    "en": "You're welcome! Ask me anything else.",
+    "zh-Hant": "不客氣!有問題隨時再問。",
+    "zh-Hans": "不客气!有问题随时再问。",
 }
 
 
 def is_thanks(question: str) -> bool:
     """A thank-you that asks nothing: answered with a one-line reply, not retrieval."""
-    match = _THANKS.match(question)
-    return bool(match) and not question[match.end():].strip(" \t.!！~,，。:)")
+    if _ACK_FILLER.sub("", _THANKS_WORDS.sub("", question)):
+        return False
+    # ...or only filler with a word in it ("ok", "好的"), not "???"
+    return bool(_THANKS_WORDS.search(question) or _A_WORD.search(question))
 
 
 # A message that continues the previous turn rather than naming its own topic.
@@ -200,9 +207,17 @@ _CONTINUATION = re.compile(
     r"^\s*(?:and|so|then|but|also|what about|how about|and what about|why was that|why is that|is that|was that)\b"
     r"|\b(?:that|this|it|they|them|those|these)\b(?!\s+(?:basis|trade|repo|haircut|fed|sec|rule))"
     r"|^\s*(?:那|那麼|那么|那它|它|這|这|還有|还有|所以|然後|然后|為什麼會這樣|为什么会这样)"
-    r"|呢\s*+[?？]?+\s*+$|這樣|这样|那樣|那样|誰說的|谁说的|它的|這個|这个",
+    r"|呢\s*+[?？]?+\s*+$|這樣|这样|那樣|那样|誰說的|谁说的|它的|這個|这个"
+    # "其中一個壞掉會怎樣", "他覺得嚴重嗎" (not 其他), "30年期那邊", "後來有生效嗎", and a comparison
+    # that names one side ("跟2025年比呢", "compared to 2020?")
+    r"|其中|(?<!其)他們|(?<!其)他们|(?<!其)他|她|那邊|那边|後來|后来|^\s*(?:跟|和|與|与|比起)|^\s*(?:compared?|vs\.?|versus)\b",
     re.IGNORECASE,
 )
+
+
+def without_pointers(question: str) -> str:
+    """The message with its pointing back taken out (what :func:`continues` reads)."""
+    return _CONTINUATION.sub(" ", question)
 
 
 def continues(question: str) -> bool:

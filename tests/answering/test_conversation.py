@@ -49,6 +49,24 @@ def test_a_chain_of_follow_ups_keeps_the_first_topic():
     assert "2020年4月美债" in asked
 
 
+def test_a_comparison_naming_one_side_takes_the_other_from_the_last_turn():
+    asked, continued = conversation_turn("跟2025年比呢 差幾倍", turns("基差交易2020年高峰的時候大概多大"), GLOSSARY)
+    assert continued and "2025" in asked and "2020年高峰" in asked
+
+
+def test_a_two_digit_year_replaces_the_old_one():
+    asked, continued = conversation_turn("那25年4月呢", turns("2020年3月美债怎么崩的"), GLOSSARY)
+    assert continued and "2025年4月" in asked and "2020" not in asked
+
+
+def test_a_follow_up_with_words_of_its_own_carries_them_on():
+    # 前提 is what "其中一個" points at; the chain's first turn says what they are the premises of
+    asked, _ = conversation_turn("其中一個壞掉會怎樣", turns("為什麼基差交易叫雙槓桿", "那它要靠哪三個前提"), GLOSSARY)
+    assert "前提" in asked and "雙槓桿" in asked
+    asked, continued = conversation_turn("是哪個法院判的 哪天", turns("SEC那個交易商規則是在幹嘛", "後來有生效嗎"), GLOSSARY)
+    assert continued and "交易商規則" in asked
+
+
 def test_a_new_term_in_english_is_said_in_english():
     asked, continued = conversation_turn("what about the net basis?", turns("what is the gross basis?"), GLOSSARY)
     assert continued and "net basis" in asked and "gross" not in asked and asked.startswith("what is")
@@ -81,6 +99,13 @@ def test_engine_follow_ups_answer_the_right_topic(engine):
 
     answer = engine.ask("why was that bad?", turns("what happened to treasuries in april 2025"))
     assert answer.grounded
+
+    # a calculation that only the last turn completes
+    answer = engine.ask("那100倍呢?", turns("本金1000萬、50倍槓桿,部位多大?"))
+    assert answer.tool_calls and answer.tool_calls[0].name == "position_size"
+    assert answer.tool_calls[0].input == {"equity": 10_000_000.0, "leverage": 100.0}
+    answer = engine.ask("so whats the max lev if its 5%", turns("what's a repo haircut?"))
+    assert answer.tool_calls and answer.tool_calls[0].input == {"haircut": 0.05} and "20x" in answer.answer
 
     answer = engine.ask("ok thanks", turns("what is the basis trade?"))
     assert answer.answer == intents.THANKS["en"] and not answer.grounded and not answer.sources

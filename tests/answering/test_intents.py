@@ -61,7 +61,11 @@ def test_a_question_that_says_hello_is_still_a_question(text):
     assert not intents.is_greeting(text)
 
 
-@pytest.mark.parametrize("text", ["那2025年呢?", "why was that bad?", "and what caps it?", "那淨基差呢", "谁说的", "how big was it?"])
+@pytest.mark.parametrize(
+    "text",
+    ["那2025年呢?", "why was that bad?", "and what caps it?", "那淨基差呢", "谁说的", "how big was it?",
+     "其中一個壞掉會怎樣", "財長怎麼看 他覺得嚴重嗎", "跟2025年比呢 差幾倍", "compared to 2020?", "後來有生效嗎"],
+)
 def test_continuations_point_back(text):
     assert intents.continues(text)
 
@@ -80,12 +84,16 @@ def test_every_intent_but_other_has_an_llm_hint():
     assert set(intents.INTENT_HINTS) == set(intents.INTENTS) - {"other"}
 
 
-@pytest.mark.parametrize("text", ["ok thanks", "Thanks!", "thx", "thank you so much", "got it", "謝謝", "谢谢你!", "好的,谢谢", "懂了"])
+@pytest.mark.parametrize(
+    "text",
+    ["ok thanks", "Thanks!", "thx", "thank you so much", "got it", "ok got it thx", "ok", "謝謝", "谢谢你!",
+     "好的,谢谢", "懂了", "謝啦 懂了", "懂了，感谢🙏"],
+)
 def test_thanks(text):
     assert intents.is_thanks(text)
 
 
-@pytest.mark.parametrize("text", ["thanks, what is repo?", "ok so what is repo", "謝謝,那回購呢?", "thanksgiving rally?", "了解基差交易"])
+@pytest.mark.parametrize("text", ["thanks, what is repo?", "ok so what is repo", "謝謝,那回購呢?", "thanksgiving rally?", "了解基差交易", "???"])
 def test_a_thank_you_that_asks_something_is_a_question(text):
     assert not intents.is_thanks(text)
 
