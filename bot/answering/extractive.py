@@ -209,6 +209,12 @@ _STATE = re.compile(
     r"|尚未|不是|沒有|没有|撤銷|撤销|不再|失效|生效|仍在|仍然|已於|已于|已經|已经|並未|并未|不存在|設立|设立|成立",
     re.IGNORECASE,
 )
+#: An enumeration of causes ("lists four possible causes", "原因有三"), which answers a why-question whole.
+_LISTS_CAUSES = re.compile(
+    r"\b(?:two|three|four|five|several|\d) (?:\w+ )?(?:causes|reasons|factors|drivers)\b"
+    r"|(?:原因|因素|起因)(?:可能)?(?:有|包括|包含)|[二三四五兩两幾几]個(?:原因|因素)|[二三四五兩两幾几]个(?:原因|因素)",
+    re.IGNORECASE,
+)
 _ITEM = re.compile(r"^\s*(?:・|•|-|\*|\d+[.、)]|[一二三四五六][、.]|first\b|second\b|third\b|fourth\b|then\b)", re.IGNORECASE)
 _ENUMERATION = re.compile(r"\b(?:two|three|four|five)\b|[二三四五兩两]個|[二三四五兩两]个|包含|包括|如下|組成|组成|lists?\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
@@ -663,6 +669,8 @@ def _select(
             shared = _shared(own, own_stems, words, _starts(words))
             heading[section] = sum(own_weight[t] for t in shared) / own_mass
     lead_ins = intent == "list"
+    # "what caused the april 2025 selloff" is answered by the list of causes the corpus gives
+    cause_lists = intent == "why"
     # a question of fact about the real world is not answered by a worked example's figures
     real = intent in ("amount", "when", "who", "yesno") and not _HYPOTHETICAL.search(question)
     scored: list[tuple[Quote, frozenset[str]]] = []
@@ -672,10 +680,16 @@ def _select(
         under -= DOCUMENT_WEIGHT * (1.0 - shares.get(hit.doc_id, 1.0))
         row = intent != "definition" and hit.is_glossary
         example = real and bool(_HYPOTHETICAL.search(hit.section))  # read once per passage
-        for index, reading in enumerate(_readings(hit.text)):
+        readings = _readings(hit.text)
+        for index, reading in enumerate(readings):
             trait = reading.trait
-            if trait.meta or ((trait.lead_in or reading.announces) and not lead_ins):
+            listing = lead_ins or (cause_lists and bool(_LISTS_CAUSES.search(reading.sentence)))
+            if trait.meta or ((trait.lead_in or reading.announces) and not listing):
                 continue
+            if index == len(readings) - 1 and not listing and _ENUMERATION.search(reading.sentence) and (
+                _announces(reading.sentence, _next_sentence(hit, index, following))
+            ):
+                continue  # "The seed article lists four possible causes." closing a passage the list follows
             sentence, tokens = reading.sentence, reading.tokens
             if said and _squashed(sentence) in said:
                 continue
@@ -784,7 +798,14 @@ def _select(
         if sides:
             return _compare(scored, sides, glossary, by_figure=wants_amount or bool(_SIZE.search(question)))
     if intent == "list":
-        listed = _whole_list(scored, following)
+        listed = _whole_list(scored, following, heading)
+        if listed:
+            return listed
+    if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
+        # the asker's language's own list when one is about as high (the seed article's 原因可能包含:)
+        lists = [p for p in scored[:4] if _LISTS_CAUSES.search(p[0].sentence)]
+        mine = [p for p in lists if sentence_lang(p[0].sentence) == asked]
+        listed = _whole_list((mine or lists)[:1], following)
         if listed:
             return listed
     return _pick(scored, intent)
@@ -1063,21 +1084,42 @@ def _compare(
     return [q for q, _ in chosen][:3]
 
 
+def _next_sentence(hit: Hit, index: int, following: Callable[[Hit], list[Hit]] | None) -> str:
+    """The sentence after sentence ``index`` of the passage, in the next passage of its document
+    when it is the last one (chunks overlap: the next passage may open with the same sentence)."""
+    sentences = _sentences(hit.text)
+    if index + 1 < len(sentences):
+        return sentences[index + 1][0]
+    nxt = following(hit) if following else []
+    if not nxt:
+        return ""
+    here = _squashed(sentences[index][0]) if index < len(sentences) else ""
+    first = [s for s, _ in _sentences(nxt[0].text) if _squashed(s) != here]
+    return first[0] if first else ""
+
+
+#: A list's heading names it ("The three legs of the trade"): an enumeration under a heading that
+#: holds this share of the question's words leads a list answer from below the top sentences.
+LIST_HEADING = 0.5
+
+
 def _whole_list(
-    scored: list[tuple[Quote, frozenset[str]]], following: Callable[[Hit], list[Hit]] | None
+    scored: list[tuple[Quote, frozenset[str]]],
+    following: Callable[[Hit], list[Hit]] | None,
+    heading: dict[str, float] | None = None,
 ) -> list[Quote]:
-    """The lead sentence of the best-scoring enumeration and every item after it."""
-    anchor = None
-    for quote, _ in scored[:4]:
-        sentences = _sentences(quote.hit.text)
-        after = sentences[quote.index + 1][0] if quote.index + 1 < len(sentences) else ""
-        nxt = (following(quote.hit) if following else [])
-        if not after and nxt:
-            first = [s for s, _ in _sentences(nxt[0].text) if _squashed(s) != _squashed(quote.sentence)]
-            after = first[0] if first else ""
-        if _LEAD_IN.search(quote.sentence) or _announces(quote.sentence, after):
-            anchor = quote
-            break
+    """The lead sentence of the best-scoring enumeration and every item after it: among the top
+    four sentences, else the best one under a heading that names the list (:data:`LIST_HEADING`;
+    "what are the three legs of the basis trade" had got "three conditions" and four unrelated
+    sentences, where the Chinese list sits under "交易的三個組成 The three legs of the trade")."""
+
+    def leads(quote: Quote) -> bool:
+        after = _next_sentence(quote.hit, quote.index, following)
+        return bool(_LEAD_IN.search(quote.sentence)) or _announces(quote.sentence, after)
+
+    anchor = next((q for q, _ in scored[:4] if leads(q)), None)
+    if anchor is None and heading:
+        anchor = next((q for q, _ in scored[4:] if heading.get(q.hit.section, 0.0) >= LIST_HEADING and leads(q)), None)
     if anchor is None:
         return []
     passages = [anchor.hit, *(following(anchor.hit) if following else [])]

@@ -93,7 +93,11 @@ _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bwhat (?:are|were) (?:the )?(?:\w+ ){0,3}(?:causes|reasons|conditions|legs|parts|drivers|factors|risks)\b"
         r"|\b(?:list|name) (?:the|all)\b|\b(?:\d|two|three|four|five) (?:\w+ )?(?:reasons|causes|things|conditions|factors|legs)\b|有哪些|有哪幾|有哪几|哪些原因|哪三|哪四|哪幾個|哪几个|由哪|前提|組成|组成|原因是什麼|原因是什么",
         re.IGNORECASE)),
-    ("why", re.compile(r"\bwhy\b|\bhow come\b|為什麼|为什么|為何|为何|為啥|为啥|怎麼會|怎么会|何以", re.IGNORECASE)),
+    ("why", re.compile(
+        r"\bwhy\b|\bhow come\b|為什麼|为什么|為何|为何|為啥|为啥|怎麼會|怎么会|何以"
+        # what set it off: "what caused the april 2025 selloff", "导火索是啥", "拋售的起因"
+        r"|\bwhat (?:caused|triggered|sparked|set off|drove)\b|導火線|导火线|導火索|导火索|起因|誘因|诱因",
+        re.IGNORECASE)),
     ("who", re.compile(r"\bwho\b|\bwhich (?:agenc|bod|institution|regulator|bank)|誰|谁|哪些機構|哪些机构|哪個機構|哪个机构|哪個法院|哪个法院|哪家|哪位", re.IGNORECASE)),
     ("when", re.compile(
         r"\bwhen\b|\b(?:what|which) (?:year|date|month|day)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年"

@@ -358,3 +358,22 @@ def test_a_message_asking_two_kinds_of_fact_gets_both(engine):
     # who vacated the dealer rule, and on which day: the court first, then the date
     answer = engine.ask("SEC交易商規則是被哪個法院撤銷的 哪一天").answer
     assert "Northern District of Texas" in answer and "21 November 2024" in answer
+
+
+def test_a_list_is_found_under_the_heading_that_names_it(engine):
+    # "three legs" is only the Chinese section's heading (交易的三個組成 The three legs of the trade);
+    # the top English sentences speak of three *conditions*
+    answer = engine.ask("what are the three legs of the basis trade").answer
+    assert all(leg in answer for leg in ("買進現貨公債", "賣出公債期貨", "以附買回融資"))
+    assert "three conditions" not in answer
+
+
+def test_what_caused_is_answered_by_the_causes_the_corpus_lists(engine):
+    answer = engine.ask("what caused the april 2025 selloff").answer
+    assert all(cause in answer for cause in ("unwound basis positions", "deleveraging", "tariffs", "issuance"))
+
+
+def test_a_list_lead_in_that_closes_its_passage_is_not_an_answer(engine):
+    # "The seed article lists four possible causes…" ends a passage whose next passage lists them
+    answer = engine.ask("what did bessent say about the treasury selloff?").answer
+    assert "Bessent" in answer and "lists four possible causes" not in answer
