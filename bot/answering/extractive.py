@@ -181,6 +181,18 @@ _SEVERE = re.compile(
 _WEAK_CAUSE = re.compile(
     r"因此|背景下|\btherefore\b|\bsince\b|\bmust\b|\bfear\b|\bworr|\bthe reason\b|\bwhen regulators\b", re.IGNORECASE
 )
+#: What a when-question about a start ("when did the standing repo facility start") adds to a sentence
+#: that says since when ("has operated since July 2021") over one that only dates its absence.
+STARTED_BONUS = 0.3
+_ASKS_START = re.compile(
+    r"\b(?:start|begin|began|launch|set up|open|introduc|creat|establish)|開始|开始|推出|設立|设立|成立|啟用|启用|上路|何時起|何时起",
+    re.IGNORECASE,
+)
+_STARTED = re.compile(
+    r"\bsince\b|\b(?:started|began|begun|launched|introduced|created|established|set up|opened)\b"
+    r"|起(?![來来初因])|推出|設立|设立|成立|啟用|启用",
+    re.IGNORECASE,
+)
 _MULTIPLE = re.compile(r"\d\s*(?:倍|x\b|times\b)", re.IGNORECASE)
 _MONEY = re.compile(r"billion|trillion|兆|億|亿|\$\s?\d|美元", re.IGNORECASE)
 _ASKS_RATIO = re.compile(r"倍|leverage|槓桿|杠杆|\bx\b|percent|%|share|比例|占", re.IGNORECASE)
@@ -237,6 +249,8 @@ _GLOSS = re.compile(r"^\s*(?:[（(][^）)]{0,40}[）)])?(?:\s?(?!is\b)[a-z]{1,2}
 _COPULA = re.compile(
     r"^(?:是|指|即|係|系|就是|也就是|意指|:|：|=|,|，|is\b|are\b|means\b|refers\b|pairs\b|was\b|has (?:been|operated)\b|serves as\b)"
 )
+#: Words before a term that make it part of another subject ("Forced selling in a margin spiral is…").
+_ABOUT_ANOTHER = re.compile(r"\b(?:in|of|on|for|from|with|during|under|by|after|before)\b|在|當|当")
 _NAMED = ("稱為", "称为", "稱作", "称作", "形容為", "形容为", "叫做", "called ", "known as ")
 #: A section of made-up numbers ("Worked example (hypothetical numbers)", 示例): its figures answer
 #: how the arithmetic goes, not how much something really is.
@@ -328,7 +342,7 @@ def _defines(sentence: str, forms: list[str]) -> bool:
             continue
         if any(f"{name}「{form}" in folded or f"{name}{form}" in folded or f'{name}"{form}' in folded for name in _NAMED):
             return True
-        if at <= (28 if form.isascii() else 12):
+        if at <= (28 if form.isascii() else 12) and not _ABOUT_ANOTHER.search(folded[:at]):
             rest = folded[at + len(form) :]
             rest = rest[_GLOSS.match(rest).end() :]
             if _COPULA.match(rest):
@@ -640,6 +654,8 @@ def _select(
     forms = tuple(fold(form) for term in terms for form in term.all_forms)
     years = set(_YEAR.findall(typed))
     ratio_asked = bool(_ASKS_RATIO.search(question))
+    # "when did the standing repo facility start" is answered by "has operated since July 2021"
+    starts = intent == "when" and bool(_ASKS_START.search(question))
     purpose = _asks_purpose(question)
     matters = intent == "why" and asks_why_it_matters(question)
     # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
@@ -705,6 +721,8 @@ def _select(
             if bonus > 0 and asked == "en" and reading.lang == "zh":
                 bonus /= 2  # an English asker is better served by an English sentence that answers
             score += bonus
+            if starts and _STARTED.search(sentence):
+                score += STARTED_BONUS
             if intent == "amount" and ratio_asked:
                 score += 0.8 if trait.multiple else -0.5 if trait.money else 0.0
             if trait.suppose or example:

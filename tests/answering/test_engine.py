@@ -377,3 +377,9 @@ def test_a_list_lead_in_that_closes_its_passage_is_not_an_answer(engine):
     # "The seed article lists four possible causes…" ends a passage whose next passage lists them
     answer = engine.ask("what did bessent say about the treasury selloff?").answer
     assert "Bessent" in answer and "lists four possible causes" not in answer
+
+
+def test_when_did_it_start_is_answered_by_since_when(engine):
+    # corpus/en-regulation.md: "…has operated since July 2021…", beside "did not exist in March 2020"
+    answer = engine.ask("when did the standing repo facility start").answer
+    assert answer.startswith("The New York Fed's Standing Repo Facility has operated since July 2021")

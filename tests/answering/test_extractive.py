@@ -255,6 +255,9 @@ def test_a_definition_opens_with_the_term_glossed_and_a_copula():
     assert ex._defines("The implied repo rate (隱含附買回利率) is the financing rate …", ["implied repo rate"])
     assert ex._defines("A repo haircut (折價率) h is the share of the bond's value …", ["repo haircut"])
     assert not ex._defines("The basis trader finances the cash bond in the repo market.", ["repo"])
+    # the term inside another subject is not what the sentence defines (L-149 had opened with it)
+    assert not ex._defines("Forced selling in a margin spiral is a form of deleveraging.", ["margin spiral"])
+    assert ex._defines("A margin spiral is a loop in which losses trigger margin calls.", ["margin spiral"])
 
 
 def test_a_sentence_that_only_announces_a_list_is_its_lead_not_an_answer():
