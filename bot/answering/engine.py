@@ -259,7 +259,12 @@ class Engine:
             return self._finish(Answer(answer=calc_text, grounded=calls[0].name != "error", tool_calls=calls, language=lang), question)
 
         asked = _knowledge_part(question) if calls else question
-        asked, continued = conversation_turn(asked, history, self.glossary)
+        own = asked
+        asked, continued = conversation_turn(own, history, self.glossary)
+        if continued and not intents.continues(own) and _own_words(own) and not self.retriever.search(own):
+            # "明天会下雨吗" after a question about the Fed: a message with words of its own that does
+            # not point back is about something else when the corpus knows nothing of it alone
+            asked, continued = own, False
         notice = None
         if self.chat_model is not None:
             try:

@@ -127,3 +127,11 @@ def test_a_greeting_in_shared_characters_gets_the_help_both_scripts_read(engine)
     assert engine.ask("你好,什麼是基差交易").answer != intents.HELP["neutral"]
     # after a Simplified turn, the script is known
     assert engine.ask("你好啊", turns("什么是基差交易?")).answer == intents.HELP["zh-Hans"]
+
+
+@pytest.mark.parametrize("off_topic", ["明天会下雨吗", "給我講個笑話", "你喜歡吃什麼", "谁是美国总统"])
+def test_an_off_topic_message_in_a_conversation_is_not_answered_with_the_last_topic(engine, off_topic):
+    # it names no topic of ours and does not point back: it had borrowed the Fed question and
+    # been answered with the Fed's 2020 purchases
+    answer = engine.ask(off_topic, turns("美联储2020年3月怎么救市的"))
+    assert not answer.grounded and not answer.sources
