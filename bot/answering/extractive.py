@@ -820,10 +820,12 @@ def _select(
         if listed:
             return listed
     if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
-        # the asker's language's own list when one is about as high (the seed article's 原因可能包含:)
-        lists = [p for p in scored[:4] if _LISTS_CAUSES.search(p[0].sentence)]
-        mine = [p for p in lists if sentence_lang(p[0].sentence) == asked]
-        listed = _whole_list((mine or lists)[:1], following)
+        # the asker's language's own list when it holds about as much of the topic (the seed
+        # article's "本月,美國公債再度遭遇拋售,原因可能包含:" for "2025年4月美债为什么被抛售")
+        lead = scored[0][0]
+        mine = [p for p in scored if sentence_lang(p[0].sentence) == asked and _LISTS_CAUSES.search(p[0].sentence)
+                and p[0].topic >= EQUAL_SHARE * lead.topic]
+        listed = _whole_list((mine or scored)[:1], following)
         if listed:
             return listed
     return _pick(scored, intent)
@@ -1210,7 +1212,9 @@ def compose(
                     numbers[_cite_key(side.hit)] = len(cited)
             disputes.append(figures.render(conflict, lang, lambda h: numbers[_cite_key(h)]))
             break
-    listed = (intent or intents.question_intent(question)) == "list" and len(parts) > 2
+    intent = intent or intents.question_intent(question)
+    # a list, or the causes a why-answer quotes whole, one per line
+    listed = len(parts) > 2 and (intent == "list" or (intent == "why" and bool(_LISTS_CAUSES.search(quotes[0].sentence))))
     if lang == "en":
         english = [p for kind, p in parts if kind == "en"]
         chinese = [p for kind, p in parts if kind == "zh"]

@@ -383,3 +383,10 @@ def test_when_did_it_start_is_answered_by_since_when(engine):
     # corpus/en-regulation.md: "…has operated since July 2021…", beside "did not exist in March 2020"
     answer = engine.ask("when did the standing repo facility start").answer
     assert answer.startswith("The New York Fed's Standing Repo Facility has operated since July 2021")
+
+
+def test_a_chinese_why_gets_the_chinese_list_of_causes_one_per_line(engine):
+    # the seed article's "本月,美國公債再度遭遇拋售,原因可能包含:" and its four ・ items
+    answer = engine.ask("2025年4月美债为什么被抛售").answer
+    lines = answer.splitlines()
+    assert "原因可能包含" in lines[0] and sum(line.startswith("・") for line in lines) == 4
