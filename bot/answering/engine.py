@@ -126,9 +126,15 @@ def _defines_own(question: str) -> bool:
     does dv01 mean"), where "什麼意思?" asks about what was just said."""
     if intents.question_intent(question) != "definition":
         return False
-    rest = _MEANING.sub(" ", question)
+    return _leaves_words(_MEANING.sub(" ", question), drop_zh_filler=False)
+
+
+def _leaves_words(rest: str, drop_zh_filler: bool) -> bool:
+    """``rest`` (a message with its cues taken out) still holds an English word past the filler,
+    or two Chinese characters (past the question words and particles, with ``drop_zh_filler``)."""
     words = [w for w in re.findall(r"[a-z0-9]+", rest.lower()) if w not in _EN_FILLER]
-    return bool(words) or len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 2
+    chinese = "".join(re.findall(r"[\u4e00-\u9fff]", rest))
+    return bool(words) or len(_ZH_FILLER.sub("", chinese) if drop_zh_filler else chinese) >= 2
 
 
 _DIGIT = re.compile(r"\d")
@@ -172,9 +178,7 @@ def conversation_turn(question: str, history: list[tuple[str, str]], glossary: G
 def _own_words(question: str) -> bool:
     """Something is left of the message once its pointing back and its question words are
     taken out ("那它要靠哪三個前提" → 前提; "为什么会这样?" → nothing)."""
-    rest = intents.without_pointers(question)
-    words = [w for w in re.findall(r"[a-z0-9]+", rest.lower()) if w not in _EN_FILLER]
-    return bool(words) or len(_ZH_FILLER.sub("", "".join(re.findall(r"[\u4e00-\u9fff]", rest)))) >= 2
+    return _leaves_words(intents.without_pointers(question), drop_zh_filler=True)
 
 
 def _resolve(question: str, last: str | None, glossary: Glossary) -> tuple[str, bool]:

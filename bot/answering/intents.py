@@ -176,8 +176,8 @@ def is_greeting(question: str) -> bool:
 
 
 #: A thank-you or an acknowledgement that asks nothing ("ok thanks", "謝啦 懂了", "懂了，感谢🙏"): a
-#: search for it would quote whatever shares "ok".  A message is one when it holds one of these
-#: words and nothing but them and :data:`_ACK_FILLER` is left.
+#: search for it would quote whatever shares "ok".  A message is one when nothing but these words
+#: and :data:`_ACK_FILLER` is in it.
 _THANKS_WORDS = re.compile(
     r"謝謝|谢谢|謝啦|谢啦|謝了|谢了|感謝|感谢|多謝|多谢|懂了|了解|明白|收到"
     r"|\b(?:thanks|thank you|thank u|thx|tks|ty|cheers|got it|i see|makes sense|understood|appreciate it)\b",
@@ -200,10 +200,8 @@ THANKS = {
 
 def is_thanks(question: str) -> bool:
     """A thank-you that asks nothing: answered with a one-line reply, not retrieval."""
-    if _ACK_FILLER.sub("", _THANKS_WORDS.sub("", question)):
-        return False
-    # ...or only filler with a word in it ("ok", "好的"), not "???"
-    return bool(_THANKS_WORDS.search(question) or _A_WORD.search(question))
+    # thank-you words and filler only, with a word among them ("ok", "好的"; not "???")
+    return not _ACK_FILLER.sub("", _THANKS_WORDS.sub("", question)) and bool(_A_WORD.search(question))
 
 
 # A message that continues the previous turn rather than naming its own topic.
