@@ -58,6 +58,9 @@ DOCUMENT_WEIGHT = 1.0
 #: Weight of the question's share in a passage's heading, and of a "how" answer's next step.
 SECTION_WEIGHT = 0.3
 STEP_BONUS = 0.4
+#: How many of the best sentences a list of causes must hold the most topic among to be the
+#: answer to a why (see :func:`_more_specific`); the three an answer quotes and two more.
+NEAR_TOP = 5
 
 NOT_FOUND = {
     "en": "I couldn't find this in the knowledge base. I can answer questions about the US Treasury "
@@ -819,7 +822,10 @@ def _select(
         listed = _whole_list(scored, following, heading)
         if listed:
             return listed
-    if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
+    if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence) and _more_specific(scored):
+        # the list's announcement alone says nothing: the more specific sentences answer
+        scored = [p for p in scored if not _LISTS_CAUSES.search(p[0].sentence)]
+    elif cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
         # the asker's language's own list when it holds about as much of the topic (the seed
         # article's "本月,美國公債再度遭遇拋售,原因可能包含:" for "2025年4月美债为什么被抛售")
         lead = scored[0][0]
@@ -829,6 +835,16 @@ def _select(
         if listed:
             return listed
     return _pick(scored, intent)
+
+
+def _more_specific(scored: list[tuple[Quote, frozenset[str]]]) -> bool:
+    """Whether a sentence near the top holds more of the question than the leading one: a why
+    about one view of the causes ("紐約聯儲有個人出來講主因" after the April 2025 sell-off) is not
+    answered by the whole list of them."""
+    lead = scored[0][0]
+    lang = sentence_lang(lead.sentence)  # topic shares are comparable within one language
+    return any(q.topic > lead.topic and sentence_lang(q.sentence) == lang and not _ITEM.match(q.sentence)
+               for q, _ in scored[1:NEAR_TOP])
 
 
 def _leader(

@@ -390,3 +390,19 @@ def test_a_chinese_why_gets_the_chinese_list_of_causes_one_per_line(engine):
     answer = engine.ask("2025年4月美债为什么被抛售").answer
     lines = answer.splitlines()
     assert "原因可能包含" in lines[0] and sum(line.startswith("・") for line in lines) == 4
+
+
+def test_the_seed_articles_own_headline_word_asks_about_the_sell_off(engine):
+    # 美債暴跌 is the seed article's title; the glossary files 暴跌 with 拋售 (sell-off), so a why
+    # about the crash gets the article's list of causes, not its opening sentence
+    answer = engine.ask("為什麼2025年4月美債會暴跌").answer
+    assert answer.startswith("本月,美國公債再度遭遇拋售,原因可能包含") and "關稅" in answer
+
+
+def test_a_why_about_one_view_of_the_causes_is_not_answered_by_the_list(engine):
+    # after the sell-off's list of causes, "the New York Fed person's main cause" is the SOMA
+    # manager's swap-spread view: the list's announcement alone would be a topic sentence
+    history = [("user", "2025年4月那波美債暴跌是為什麼"), ("assistant", "…")]
+    answer = engine.ask("我記得紐約聯儲有個人出來講主因 他說是啥", history).answer
+    assert "SOMA manager cited swap-spread unwinds" in answer
+    assert "lists four possible causes" not in answer and "原因可能包含" not in answer
