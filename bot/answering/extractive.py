@@ -822,10 +822,10 @@ def _select(
         listed = _whole_list(scored, following, heading)
         if listed:
             return listed
-    if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence) and _more_specific(scored):
-        # the list's announcement alone says nothing: the more specific sentences answer
-        scored = [p for p in scored if not _LISTS_CAUSES.search(p[0].sentence)]
-    elif cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
+    if cause_lists and _LISTS_CAUSES.search(scored[0][0].sentence):
+        if _more_specific(scored):
+            # the list's announcement alone says nothing: the more specific sentences answer
+            return _pick([p for p in scored if not _LISTS_CAUSES.search(p[0].sentence)] or scored, intent)
         # the asker's language's own list when it holds about as much of the topic (the seed
         # article's "本月,美國公債再度遭遇拋售,原因可能包含:" for "2025年4月美债为什么被抛售")
         lead = scored[0][0]
