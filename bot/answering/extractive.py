@@ -207,6 +207,16 @@ _WHO = re.compile(
     r"[A-Z][a-z]+ (?:of )?[A-Z][a-z]+|\b(?:said|says|called|calls|warn|warns|warned|estimate|estimated|cited|noted)\b"
     r"|說|说|表示|警告|估計|估计|指出|強調|强调|認為|认为"
 )
+#: A who-question about who does something ("who does the basis trade", 誰在做基差交易), not who
+#: regulates or warned: a kind of market player answers it (避險基金 / hedge funds), not an agency.
+_ASKS_ACTOR = re.compile(
+    r"\bwho\b(?:[^?.]{0,24}?)\b(?:do|does|doing|did|runs?|running|ran|uses?|using)\b"
+    r"|(?:誰|谁)(?:在|會|会)?(?:做|用|操作|從事|从事|玩)|哪些人|什麼人|什么人",
+    re.IGNORECASE,
+)
+_ACTOR = re.compile(
+    r"\b(?:hedge funds?|traders?|investors?|dealers?|asset managers?)\b|基金|交易商|交易者|投資人|投资人|操作者", re.IGNORECASE
+)
 # Named bodies and people: "Bank of England", "BIS", "國際清算銀行(BIS)", "Barth and Kahn" (a country,
 # a currency or a market term in capitals is not one: "US Treasury security", "CTD").
 _INSTITUTION = re.compile(
@@ -463,12 +473,17 @@ def _asks_purpose(question: str) -> bool:
     return not _EVENT.search(question) or bool(_ACTION.search(question))
 
 
-def _bonus(intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = True, matters: bool = False) -> float:
+def _bonus(
+    intent: str, sentence: str, forms: tuple[str, ...], purpose: bool = True, matters: bool = False, actor: bool = False
+) -> float:
     """How much the sentence looks like an answer of the wanted kind (``purpose``: a why-question
     about someone's action, which a purpose answers, see :func:`_asks_purpose`; ``matters``: a
-    why-question about why something matters, which its consequences answer)."""
+    why-question about why something matters, which its consequences answer; ``actor``: a
+    who-question about who does something, see :data:`_ASKS_ACTOR`)."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
+    if actor and _ACTOR.search(sentence):
+        return 1.5
     return _kind_bonus(intent, sentence, purpose, matters)
 
 
@@ -648,9 +663,12 @@ def _select(
     """:func:`select_quotes` leaving out the sentences ``said`` (squashed) holds."""
     typed = shorthand(question)  # "10yr", "in 98" as the retriever's query spelled them
     own = set(tokenize(typed))
+    intent = intent or intents.question_intent(question)
+    if intent == "happened":
+        # "what went wrong in march 2020" is about March 2020, not about sentences saying "went"
+        own = own - set(tokenize(intents.cue_text(typed, intent))) or own
     if not own:
         return []
-    intent = intent or intents.question_intent(question)
     asked = "en" if lang == "en" else "zh"
     wants_date, wants_amount = intents.asks_when(question), intents.asks_amount(question)
     terms = glossary.matches(question)
@@ -661,6 +679,7 @@ def _select(
     starts = intent == "when" and bool(_ASKS_START.search(question))
     purpose = _asks_purpose(question)
     matters = intent == "why" and asks_why_it_matters(question)
+    actor = intent == "who" and bool(_ASKS_ACTOR.search(question))
     # "what is repo" is not answered by the definition of the implied repo rate or the reverse repo.
     longer = _longer_forms(terms, glossary) if intent == "definition" else ()
 
@@ -718,7 +737,7 @@ def _select(
             covered = overlap / own_mass if own_mass else 0.0
             score = overlap / reading.norm + near + 0.8 * covered
             score += under
-            bonus = _bonus(intent, sentence, forms, purpose, matters)
+            bonus = _bonus(intent, sentence, forms, purpose, matters, actor)
             if longer and _defines(sentence, longer):
                 bonus = -DEFINES_OTHER
             if bonus > 0 and asked == "en" and reading.lang == "zh":

@@ -100,7 +100,9 @@ _INTENT_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.IGNORECASE)),
     ("who", re.compile(r"\bwho\b|\bwhich (?:agenc|bod|institution|regulator|bank)|誰|谁|哪些機構|哪些机构|哪個機構|哪个机构|哪個法院|哪个法院|哪家|哪位", re.IGNORECASE)),
     ("when", re.compile(
-        r"\bwhen\b|\b(?:what|which) (?:year|date|month|day)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年"
+        # "when" that asks, not the conjunction of "which bonds fell hardest when funds unwound"
+        r"^\W*+(?:and |so |then |but )?when\b|\bwhen (?:did|does|do|is|was|were|are|will|has|have|had|would|could|can|should)\b"
+        r"|\b(?:what|which) (?:year|date|month|day)\b|什麼時候|什么时候|啥時候|啥时候|何時|何时|哪一年|哪年"
         r"|哪一?天|哪一?日|哪一?個月|哪一?个月|幾月|几月|幾號|几号",
         re.IGNORECASE)),
     ("amount", re.compile(
@@ -134,6 +136,13 @@ def asks_when(question: str) -> bool:
 def asks_amount(question: str) -> bool:
     """A figure is asked for, whatever the question's intent."""
     return bool(_INTENT_PATTERN["amount"].search(question))
+
+
+def cue_text(question: str, intent: str) -> str:
+    """The words of ``question`` that carry ``intent``'s cue ("what went wrong", 發生什麼): they
+    say what kind of answer is wanted, not what it is about."""
+    pattern = _INTENT_PATTERN.get(intent)
+    return " ".join(m.group() for m in pattern.finditer(question)) if pattern else ""
 
 
 def question_intent(question: str) -> str:

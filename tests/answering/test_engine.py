@@ -406,3 +406,33 @@ def test_a_why_about_one_view_of_the_causes_is_not_answered_by_the_list(engine):
     answer = engine.ask("我記得紐約聯儲有個人出來講主因 他說是啥", history).answer
     assert "SOMA manager cited swap-spread unwinds" in answer
     assert "lists four possible causes" not in answer and "原因可能包含" not in answer
+
+
+def test_what_went_wrong_is_about_the_period_not_the_word_went(engine):
+    # "went" is the question's cue: the 30-year yield that "went above 5%" in April 2025 is not
+    # what went wrong in March 2020
+    answer = engine.ask("what went wrong in march 2020").answer
+    first = answer.split("[1]")[0]
+    assert "March 2020" in first and "30-year" not in answer
+
+
+@pytest.mark.parametrize(("question", "opening"), [
+    ("誰在做基差交易", "基差交易的典型操作者是避險基金"),
+    ("who does the basis trade", "Hedge funds (避險基金) are the typical basis traders."),
+])
+def test_who_does_the_trade_is_answered_by_the_players_not_the_agencies(engine, question, opening):
+    assert engine.ask(question).answer.startswith(opening)
+
+
+def test_who_regulates_names_the_agencies_of_each_leg(engine):
+    # corpus/en-regulation.md, "Who regulates the basis trade"
+    answer = engine.ask("who regulates the basis trade").answer
+    assert answer.startswith("No single agency regulates the basis trade") and "CFTC" in answer
+
+
+def test_the_risks_of_the_trade_are_listed_and_risky_finds_them(engine):
+    # corpus/en-basis-trade-explainer.md, "The risks of the basis trade"; the glossary files
+    # "risky" with risk / 風險
+    listed = engine.ask("what are the risks of the basis trade").answer
+    assert all(f"{n}, " in listed for n in ("First", "Second", "Third", "Fourth"))
+    assert "leverage and funding" in engine.ask("is the basis trade risky?").answer

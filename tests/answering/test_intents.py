@@ -32,6 +32,11 @@ from bot.answering import intents
         # a yes/no question that goes on to ask for the day wants the day
         ("did treasury move the x-date later? to which day", "when"),
         ("雷曼是哪天聲請破產的", "when"),
+        ("what is the standing repo facility and when did it start?", "when"),
+        ("since when has the new york fed published SOFR?", "when"),
+        ("so when did the fed step in", "when"),
+        # "when" as a conjunction asks for no date
+        ("which treasuries got hit hardest when hedge funds unwound basis trades in april?", "other"),
         ("聯準會2020年總共買了多少美債?", "amount"),
         ("how big is the basis trade now", "amount"),
         ("誰說這次是不舒服但正常的去槓桿?", "who"),
