@@ -210,7 +210,7 @@ _WHO = re.compile(
 #: A who-question about who does something ("who does the basis trade", 誰在做基差交易), not who
 #: regulates or warned: a kind of market player answers it (避險基金 / hedge funds), not an agency.
 _ASKS_ACTOR = re.compile(
-    r"\bwho\b(?:[^?.]{0,24}?)\b(?:do|does|doing|did|runs?|running|ran|uses?|using)\b"
+    r"\bwho\b[^?.]{0,24}?\b(?:do|does|doing|did|runs?|running|ran|uses?|using)\b"
     r"|(?:誰|谁)(?:在|會|会)?(?:做|用|操作|從事|从事|玩)|哪些人|什麼人|什么人",
     re.IGNORECASE,
 )
