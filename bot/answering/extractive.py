@@ -482,8 +482,8 @@ def _bonus(
     who-question about who does something, see :data:`_ASKS_ACTOR`)."""
     if intent == "definition":
         return 2.0 if _defines(sentence, forms) else 0.0
-    if actor and _ACTOR.search(sentence):
-        return 1.5
+    if actor:  # an agency that oversees the players is not who does it
+        return 1.5 if _ACTOR.search(sentence) else min(_kind_bonus(intent, sentence, purpose, matters), 0.0)
     return _kind_bonus(intent, sentence, purpose, matters)
 
 
@@ -696,6 +696,21 @@ def _select(
     # a question that names only dates (2020年3月發生什麼事) is about them
     dated_only = all(map(_is_date, concepts))
     overlap_of = _overlap(concepts, own_weight, lambda c: dated_only or not _is_date(c))
+    # "who warned about the basis trade": a sentence that names an agency answers it only if it
+    # says what the question asks the agency did (warned), not only the topic (the basis trade)
+    relation = _relation(concepts, terms, set(tokenize(intents.cue_text(typed, intent)))) if (
+        intent == "who" and not actor) else []
+    # ...in its section, of this sentence's bodies or the next one's ("BIS 與 FSB 皆指出" after
+    # "英國央行警告", in the next chunk).  Held only to sentences of a language some passage says it
+    # in: the dictionary may not translate the relation (撤銷 / vacated).
+    telling: set[tuple[str, str]] = set()
+    told_in: set[str] = set()
+    for hit in hits if relation else ():
+        said_in = {r.lang for r in _readings(hit.text)
+                   if any(_matched(c, r.tokens, r.starts, own_weight, r.folded) for c in relation)}
+        if said_in:
+            telling.add((hit.doc_id, hit.section))
+            told_in |= said_in
     own_mass = sum(idf(t) for t in own)
     shares = _document_shares(hits, document, overlap_of) if document is not None else {}
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
@@ -719,6 +734,7 @@ def _select(
         row = intent != "definition" and hit.is_glossary
         example = real and bool(_HYPOTHETICAL.search(hit.section))  # read once per passage
         readings = _readings(hit.text)
+        told = (hit.doc_id, hit.section) in telling
         for index, reading in enumerate(readings):
             trait = reading.trait
             listing = lead_ins or (cause_lists and bool(_LISTS_CAUSES.search(reading.sentence)))
@@ -738,6 +754,8 @@ def _select(
             score = overlap / reading.norm + near + 0.8 * covered
             score += under
             bonus = _bonus(intent, sentence, forms, purpose, matters, actor)
+            if bonus > 0 and not told and reading.lang in told_in:
+                bonus = 0.0
             if longer and _defines(sentence, longer):
                 bonus = -DEFINES_OTHER
             if bonus > 0 and asked == "en" and reading.lang == "zh":
@@ -831,7 +849,12 @@ def _select(
         # A question asking for a date or a figure is answered by sentences that hold one.
         best = scored[0][0].score
         holding = [p for p in scored if _bonus(intent, p[0].sentence, forms) > 0 and p[0].score >= 0.4 * best]
-        if holding:
+        if holding and intent == "yesno":
+            # the state answers ("…not from the direction of rates"), then a sentence about the
+            # same thing gives the reason, stated or not ("is the basis trade risky?")
+            lead = holding[0]
+            scored = [lead, *(p for p in scored if p is not lead and p[0].topic >= EQUAL_SHARE * lead[0].topic)]
+        elif holding:
             scored = holding
     if intent == "compare":
         sides = _sides(question, glossary)
@@ -956,6 +979,14 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
                                      one_words(alternatives), phrases(alternatives)))
     concepts += [_Concept(weight(t), frozenset((t,)), (), 1.0, _stems({t})) for t in sorted(left)]
     return concepts
+
+
+def _relation(concepts: list[_Concept], terms: list[Term], cue: set[str]) -> list[_Concept]:
+    """The question's concepts that are neither its glossary terms, nor dates, nor its who-cue
+    (哪些機构, "which agencies"): in a who-question, what was done ("warned", "regulates"), which
+    the answer must say of whoever it names."""
+    named = cue.union(*(form_tokens(form) for term in terms for form in term.all_forms))
+    return [c for c in concepts if c.own.isdisjoint(named) and not _is_date(c)]
 
 
 #: BM25 tokens that only date a question: calendar words and "now" (see :data:`_NOW`).

@@ -150,15 +150,16 @@ class Glossary:
                 start = folded.find(form, start + 1)
         return tuple(found)
 
-    def expand(self, text: str) -> list[str]:
-        """The other-language forms of every term the text mentions."""
+    @staticmethod
+    def other_forms(term: Term, text: str) -> tuple[str, ...]:
+        """The term's forms the text does not write, its synonyms for a search: not a longer
+        form holding one the text writes either ("cash-futures basis trade" for "basis trade"
+        only adds modifiers)."""
         folded = match_form(text)
-        extra: list[str] = []
-        for term in self.matches(text):
-            for form in term.all_forms:
-                if match_form(form) not in folded and form not in extra:
-                    extra.append(form)
-        return extra
+        written = [f for f in map(match_form, term.all_forms) if f in folded]
+        return tuple(dict.fromkeys(
+            form for form in term.all_forms if not any(w in match_form(form) for w in written)
+        ))
 
     def define(self, query: str) -> Term | None:
         """The entry for a term typed in any script (exact form first, then mention)."""

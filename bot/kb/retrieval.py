@@ -268,17 +268,27 @@ class Retriever:
         terms = self._build_query(index, self.glossary, self.dictionary, query)
         return self._fuse(index, {}, self._lexical(index, terms), k or self.settings.top_k)
 
-    def _query_terms(self, index: Index, question: str, expansion: list[str]) -> list[Group]:
-        """The question as BM25 groups: its own tokens, the glossary's other-language forms,
-        then CC-CEDICT translations of what the glossary did not cover (the glossary wins)."""
-        return _query_terms(index, self.glossary, self.dictionary, question, expansion)
-
     @staticmethod
     def _build_query(index: Index, glossary: Glossary, dictionary: Dictionary, question: str) -> list[Group]:
-        """:meth:`_query_terms` for one consistent (snapshot, glossary, dictionary), the glossary
-        matched once for both uses (``expand`` matches it on its own)."""
+        """The question as BM25 groups for one consistent (snapshot, glossary, dictionary): its
+        own tokens, the glossary's other forms of its terms, then CC-CEDICT translations of what
+        the glossary did not cover (the glossary wins)."""
+        question = shorthand(question)  # "10yr", "in 98": as documents write them
+        own = form_tokens(question)  # cached: the answerer's calendar reads the same tokens
+        groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
+        # tenors both ways (30-year <-> 30年期); months only for the answerer (see calendar)
+        groups += calendar(question, index.idf.__contains__, TRANSLATION_WEIGHT, own, months=False)
         terms = glossary.matches(question)
-        return _query_terms(index, glossary, dictionary, question, glossary.expand(question), terms)
+        # glossary forms stand for the question's words they translate
+        covered = tuple(t for term in terms for f in term.all_forms for t in form_tokens(f))
+        groups += [group for term in terms if (group := _synonyms(term, question, own, covered))]
+        if TRANSLATE:
+            rest = match_form(question)
+            for term in terms:
+                for form in _typed_forms(term):
+                    rest = rest.replace(form, " ")
+            groups += dictionary.bridge(rest, index.idf.__contains__, TRANSLATION_WEIGHT)
+        return groups
 
     def _on_topic(self, index: Index, query: list[Group], dense: dict[int, float], lexical: dict[int, float]) -> bool:
         """The question-level gate: is anything in the corpus about this question?
@@ -468,32 +478,19 @@ def _columns(bm25: Any, n: int) -> Callable[[str], np.ndarray | None]:
     return column
 
 
-def _query_terms(
-    index: Index,
-    glossary: Glossary,
-    dictionary: Dictionary,
-    question: str,
-    expansion: list[str],
-    terms: list[Term] | None = None,
-) -> list[Group]:
-    """See :meth:`Retriever._query_terms`; ``terms`` are ``glossary.matches(question)`` if known."""
-    question = shorthand(question)  # "10yr", "in 98": as documents write them
-    own = form_tokens(question)  # cached: the answerer's calendar reads the same tokens
-    groups: list[Group] = [(1.0, ((t,),), (t,)) for t in own]
-    # tenors both ways (30-year <-> 30年期); months only for the answerer (see calendar)
-    groups += calendar(question, index.idf.__contains__, TRANSLATION_WEIGHT, own, months=False)
-    if terms is None:
-        terms = glossary.matches(question)
-    # glossary forms stand for the question's words they translate
-    covered = tuple(t for term in terms for f in term.all_forms for t in form_tokens(f))
-    groups += [(1.0, ((t,),), covered) for t in form_tokens(" ".join(expansion))]
-    if TRANSLATE:
-        rest = match_form(question)
-        for term in terms:
-            for form in _typed_forms(term):
-                rest = rest.replace(form, " ")
-        groups += dictionary.bridge(rest, index.idf.__contains__, TRANSLATION_WEIGHT)
-    return groups
+def _synonyms(term: Term, question: str, own: tuple[str, ...], covered: tuple[str, ...]) -> Group | None:
+    """One glossary term's other forms as one BM25 group: alternatives, of which a passage earns
+    the best (a structured query translation).  Each form counted on its own would let a term
+    with many forms (基差交易, cash-futures basis trade) outweigh the rest of the question ("who
+    warned about the basis trade" once ranked 32nd in BM25 the passage that says who warned).  A form
+    holding a shorter one only adds modifiers, and tokens the question writes are counted once."""
+    alternatives: list[tuple[str, ...]] = []
+    for form in Glossary.other_forms(term, question):
+        rest = tuple(t for t in form_tokens(form) if t not in own)
+        if rest and rest not in alternatives:
+            alternatives.append(rest)
+    shortest = tuple(a for a in alternatives if not any(set(b) < set(a) for b in alternatives))
+    return (1.0, shortest, covered) if shortest else None
 
 
 @lru_cache(maxsize=4096)

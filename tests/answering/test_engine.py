@@ -435,4 +435,16 @@ def test_the_risks_of_the_trade_are_listed_and_risky_finds_them(engine):
     # "risky" with risk / 風險
     listed = engine.ask("what are the risks of the basis trade").answer
     assert all(f"{n}, " in listed for n in ("First", "Second", "Third", "Fourth"))
-    assert "leverage and funding" in engine.ask("is the basis trade risky?").answer
+    risky = engine.ask("is the basis trade risky?").answer
+    assert "leverage and funding" in risky
+    # a yes or no, then a reason about the same thing (not about who regulates the trade)
+    assert risky.count("[") >= 2 and "regulates" not in risky
+
+
+def test_who_warned_quotes_the_warnings_not_the_regulators(engine):
+    # corpus/en-regulation.md, "Warnings from central banks and global bodies"; the glossary's
+    # many forms of "basis trade" once outweighed "warned" and buried that passage
+    answer = engine.ask("who warned about the basis trade").answer
+    first = answer.split("[1]")[0]
+    assert any(body in first for body in ("Bank of England", "Federal Reserve", "BIS"))
+    assert "warn" in answer and "Commodity Futures Trading Commission" not in answer and "monitor" not in answer

@@ -149,6 +149,26 @@ def test_who_prefers_the_sentence_that_names_the_bodies():
     assert "Bank of England" in quotes[0].sentence
 
 
+def test_who_wants_the_bodies_that_did_what_was_asked_not_any_agency():
+    # corpus/en-regulation.md: the CFTC oversees futures, it did not warn; with no "warn" in
+    # the sentence, naming an agency is no answer to who warned
+    def passage(text, rank, section):
+        return Hit(rank=rank, score=1.0, text=text, title="doc", source="src", lang="en", chunk_id=f"c{rank}",
+                   section=f"doc > {section}")
+
+    hits = [
+        passage("Treasury futures trade on futures exchanges overseen by the US Commodity Futures Trading "
+                "Commission (CFTC), part of how the basis trade is regulated.", 1, "Who regulates"),
+        passage("The Bank of England has warned that hedge funds face a serious risk of margin calls.", 2,
+                "Warnings"),
+    ]
+    quotes = ex.select_quotes("who warned about the basis trade?", hits, GLOSSARY, "en", idf)
+    assert "Bank of England" in quotes[0].sentence
+    # the question asks who regulates: the same CFTC sentence is not held to "warned"
+    regulated = ex.select_quotes("who regulates the basis trade?", hits, GLOSSARY, "en", idf)
+    assert "CFTC" in regulated[0].sentence
+
+
 def test_a_glossary_row_answers_what_is_but_not_why():
     row = Hit(rank=1, score=1.0, text="zh-Hant: 系統性風險 · zh-Hans: 系统性风险 · en: systemic risk · "
               "單一機構或市場的問題擴散並危及整體金融體系的風險。", title="詞彙表 Glossary", source="src",

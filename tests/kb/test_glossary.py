@@ -47,10 +47,20 @@ def test_any_script_matches():
     assert g.matches("槓桿有多高") == g.matches("杠杆有多高") != []
 
 
-def test_expand_adds_only_forms_the_text_lacks():
-    extra = glossary().expand("how much leverage?")
+def test_other_forms_are_only_forms_the_text_lacks():
+    g = glossary()
+    (leverage,) = g.matches("how much leverage?")
+    extra = g.other_forms(leverage, "how much leverage?")
     assert "槓桿" in extra and "杠杆" in extra
     assert "leverage" not in extra
+
+
+def test_a_longer_form_holding_the_written_one_is_no_other_form():
+    # "cash-futures basis trade" only adds modifiers to the "basis trade" the question wrote
+    table = TABLE + "| 基差交易 | 基差交易 | basis trade / cash-futures basis trade | 買現貨、賣期貨。 |\n"
+    (term,) = Glossary(parse(table)).matches("who warned about the basis trade")
+    assert Glossary.other_forms(term, "who warned about the basis trade") == ("基差交易",)
+    assert "cash-futures basis trade" in Glossary.other_forms(term, "基差交易是什麼")
 
 
 def test_define_by_exact_form_then_by_mention():
@@ -85,6 +95,7 @@ def test_a_compound_matches_however_it_is_typed() -> None:
     g = Glossary(parse(table))
     for text in ("what is the cheapest to deliver bond", "the Cheapest-To-Deliver", "the selloff in april", "a sell off"):
         assert g.matches(text), text
-    assert "cheapest-to-deliver" not in g.expand("cheapest to deliver?")  # already typed, just spaced
+    (ctd,) = g.matches("cheapest to deliver?")
+    assert "cheapest-to-deliver" not in g.other_forms(ctd, "cheapest to deliver?")  # already typed, just spaced
     assert g.define("cheapest to deliver").zh_hant == ("最便宜可交割債券",)
     assert not g.matches("sell offers")  # still whole words
