@@ -849,11 +849,18 @@ def _select(
         # A question asking for a date or a figure is answered by sentences that hold one.
         best = scored[0][0].score
         holding = [p for p in scored if _bonus(intent, p[0].sentence, forms) > 0 and p[0].score >= 0.4 * best]
-        if holding and intent == "yesno":
+        # ...and of what it asks about: the basis trade's $1 trillion of April 2025 shares only the
+        # date with "2025年4月美債殖利率漲了多少"
+        holding = [p for p in holding if p[0].topic > 0] or holding
+        if intent == "yesno":
             # the state answers ("…not from the direction of rates"), then a sentence about the
-            # same thing gives the reason, stated or not ("is the basis trade risky?")
-            lead = holding[0]
-            scored = [lead, *(p for p in scored if p is not lead and p[0].topic >= EQUAL_SHARE * lead[0].topic)]
+            # same thing gives the reason, stated or not ("is the basis trade risky?"); a state
+            # about less than half the topic does not ("is the basis trade the same as arbitrage?"
+            # is answered by 一種套利策略, not by "…not from the direction of rates")
+            most = max(p[0].topic for p in scored)
+            lead = next((p for p in holding if p[0].topic >= EQUAL_SHARE * most), None)
+            if lead is not None:
+                scored = [lead, *(p for p in scored if p is not lead and p[0].topic >= EQUAL_SHARE * lead[0].topic)]
         elif holding:
             scored = holding
     if intent == "compare":

@@ -441,6 +441,13 @@ def test_the_risks_of_the_trade_are_listed_and_risky_finds_them(engine):
     assert risky.count("[") >= 2 and "regulates" not in risky
 
 
+def test_how_much_a_yield_rose_is_not_answered_by_a_figure_of_the_same_month(engine):
+    # corpus/en-stress-2020-2025.md has the 10-year's 50bp week; the Chinese document's April 2025
+    # sentence with a figure is the basis trade's size, which shares only the date
+    answer = engine.ask("2025年4月美債殖利率漲了多少").answer
+    assert "50 basis points" in answer and "1 兆" not in answer
+
+
 def test_who_warned_quotes_the_warnings_not_the_regulators(engine):
     # corpus/en-regulation.md, "Warnings from central banks and global bodies"; the glossary's
     # many forms of "basis trade" once outweighed "warned" and buried that passage

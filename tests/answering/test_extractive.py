@@ -169,6 +169,20 @@ def test_who_wants_the_bodies_that_did_what_was_asked_not_any_agency():
     assert "CFTC" in regulated[0].sentence
 
 
+def test_a_yes_no_is_answered_by_a_state_of_what_it_asks_or_else_by_what_it_asks():
+    # corpus/en-basis-trade-explainer.md and corpus/zh-Hant-mechanics-leverage.md
+    text = ("The risks of the basis trade come from leverage and funding, not from the direction of rates. "
+            "The basis trade is an arbitrage strategy: it buys cash Treasuries and sells futures against them. "
+            "The seed article warns that the basis trade has turned into a potential source of systemic risk.")
+    risky = ex.select_quotes("is the basis trade risky?", [hit(text)], GLOSSARY, "en", idf)
+    assert risky[0].sentence.startswith("The risks") and len(risky) == 2  # the state, then a reason
+    def rare_arbitrage(token: str) -> float:  # as in the corpus: "basis trade" is everywhere
+        return 4.0 if token.startswith("arbitrag") else 0.5
+
+    same = ex.select_quotes("is the basis trade the same as arbitrage?", [hit(text)], GLOSSARY, "en", rare_arbitrage)
+    assert "arbitrage strategy" in same[0].sentence  # "…not from the direction of rates" is beside it
+
+
 def test_a_glossary_row_answers_what_is_but_not_why():
     row = Hit(rank=1, score=1.0, text="zh-Hant: 系統性風險 · zh-Hans: 系统性风险 · en: systemic risk · "
               "單一機構或市場的問題擴散並危及整體金融體系的風險。", title="詞彙表 Glossary", source="src",
