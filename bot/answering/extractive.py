@@ -700,17 +700,7 @@ def _select(
     # says what the question asks the agency did (warned), not only the topic (the basis trade)
     relation = _relation(concepts, terms, set(tokenize(intents.cue_text(typed, intent)))) if (
         intent == "who" and not actor) else []
-    # ...in its section, of this sentence's bodies or the next one's ("BIS 與 FSB 皆指出" after
-    # "英國央行警告", in the next chunk).  Held only to sentences of a language some passage says it
-    # in: the dictionary may not translate the relation (撤銷 / vacated).
-    telling: set[tuple[str, str]] = set()
-    told_in: set[str] = set()
-    for hit in hits if relation else ():
-        said_in = {r.lang for r in _readings(hit.text)
-                   if any(_matched(c, r.tokens, r.starts, own_weight, r.folded) for c in relation)}
-        if said_in:
-            telling.add((hit.doc_id, hit.section))
-            told_in |= said_in
+    telling, told_in = _telling(hits, relation, own_weight)
     own_mass = sum(idf(t) for t in own)
     shares = _document_shares(hits, document, overlap_of) if document is not None else {}
     # A heading that says what the question asks ("Why the basis trade makes money") vouches
@@ -990,10 +980,28 @@ def _concepts(own: set[str], terms: list[Term], groups: list[Group], weight: Cal
 
 def _relation(concepts: list[_Concept], terms: list[Term], cue: set[str]) -> list[_Concept]:
     """The question's concepts that are neither its glossary terms, nor dates, nor its who-cue
-    (哪些機构, "which agencies"): in a who-question, what was done ("warned", "regulates"), which
+    (哪些機構, "which agencies"): in a who-question, what was done ("warned", "regulates"), which
     the answer must say of whoever it names."""
     named = cue.union(*(form_tokens(form) for term in terms for form in term.all_forms))
     return [c for c in concepts if c.own.isdisjoint(named) and not _is_date(c)]
+
+
+def _telling(
+    hits: list[Hit], relation: list[_Concept], own_weight: dict[str, float]
+) -> tuple[set[tuple[str, str]], set[str]]:
+    """The (document, section) pairs whose passages say the relation, and the languages they say
+    it in.  A section, not a sentence, since the next sentence may name the bodies ("BIS 與 FSB
+    皆指出" after "英國央行警告", in the next chunk); and only sentences of a language some passage
+    says it in are held to it, since the dictionary may not translate it (撤銷 / vacated)."""
+    sections: set[tuple[str, str]] = set()
+    languages: set[str] = set()
+    for hit in hits if relation else ():
+        said_in = {r.lang for r in _readings(hit.text)
+                   if any(_matched(c, r.tokens, r.starts, own_weight, r.folded) for c in relation)}
+        if said_in:
+            sections.add((hit.doc_id, hit.section))
+            languages |= said_in
+    return sections, languages
 
 
 #: BM25 tokens that only date a question: calendar words and "now" (see :data:`_NOW`).
