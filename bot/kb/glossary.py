@@ -156,10 +156,9 @@ class Glossary:
         form holding one the text writes either ("cash-futures basis trade" for "basis trade"
         only adds modifiers)."""
         folded = match_form(text)
-        written = [f for f in map(match_form, term.all_forms) if f in folded]
-        return tuple(dict.fromkeys(
-            form for form in term.all_forms if not any(w in match_form(form) for w in written)
-        ))
+        forms = [(form, match_form(form)) for form in term.all_forms]
+        written = [matched for _, matched in forms if matched in folded]
+        return tuple(dict.fromkeys(form for form, matched in forms if not any(w in matched for w in written)))
 
     def define(self, query: str) -> Term | None:
         """The entry for a term typed in any script (exact form first, then mention)."""
