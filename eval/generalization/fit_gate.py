@@ -43,7 +43,7 @@ def features(pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
             if case["kind"] not in ("retrieval", "oos") or wants_live_data(q) or asks_live_value(q):
                 continue
             index = r.index
-            query = r._query_terms(index, q, r.glossary.expand(q))
+            query = r._build_query(index, r.glossary, r.dictionary, q)
             rows.append(retrieval.gate_features(index, query, r._dense(index, q), r._lexical(index, query), r.frequency.rarity))
             labels.append(case["kind"] == "retrieval")
     return np.array(rows), np.array(labels)

@@ -213,18 +213,10 @@ class BridgedRetriever(retrieval.Retriever):
             return bool(self.dictionary.chinese((token,)))
         return bool(self.dictionary.english(token))
 
-    # The hook the installed retriever's search() uses (another helper is changing it).
-    if hasattr(retrieval.Retriever, "_build_query"):
-
-        def _build_query(self, index, glossary, dictionary, question):  # type: ignore[override]
-            groups = retrieval.Retriever._build_query(index, glossary, dictionary, question)
-            return groups + self.bridge(question, groups)
-
-    else:
-
-        def _query_terms(self, index, question, expansion):  # type: ignore[override]
-            groups = super()._query_terms(index, question, expansion)
-            return groups + self.bridge(question, groups)
+    # The hook the installed retriever's search() uses.
+    def _build_query(self, index, glossary, dictionary, question):  # type: ignore[override]
+        groups = retrieval.Retriever._build_query(index, glossary, dictionary, question)
+        return groups + self.bridge(question, groups)
 
     def _on_topic(self, index, query, dense, lexical) -> bool:  # type: ignore[override]
         if self.setting is None or self.setting.gate or not self._mine:
@@ -235,11 +227,7 @@ class BridgedRetriever(retrieval.Retriever):
     def gate(self, question: str) -> tuple[float, tuple[float, float, float]]:
         """The gate's score and features (cosine, BM25 / rarest idf, coverage) as search sees them."""
         index = self.index
-        query = (
-            self._build_query(index, self.glossary, self.dictionary, question)
-            if hasattr(retrieval.Retriever, "_build_query")
-            else self._query_terms(index, question, self.glossary.expand(question))
-        )
+        query = self._build_query(index, self.glossary, self.dictionary, question)
         if self.setting is not None and not self.setting.gate:
             query = [g for g in query if g not in self._mine]
         features = retrieval.gate_features(
@@ -380,11 +368,7 @@ def latency(r: BridgedRetriever, cases: list[dict[str, Any]], setting: Setting, 
             t = time.perf_counter()
             r.search(q)
             bridged[q].append(time.perf_counter() - t)
-            groups = (
-                retrieval.Retriever._build_query(r.index, r.glossary, r.dictionary, q)
-                if hasattr(retrieval.Retriever, "_build_query")
-                else retrieval.Retriever._query_terms(r, r.index, q, r.glossary.expand(q))
-            )
+            groups = retrieval.Retriever._build_query(r.index, r.glossary, r.dictionary, q)
             t = time.perf_counter()
             r.bridge(q, groups)
             step[q].append(time.perf_counter() - t)

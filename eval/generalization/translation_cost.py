@@ -63,7 +63,7 @@ def main() -> None:
         lexical, search = [], []
         for q in questions:
             t0 = time.perf_counter()
-            query = r._query_terms(r.index, q, r.glossary.expand(q))
+            query = r._build_query(r.index, r.glossary, r.dictionary, q)
             r._lexical(r.index, query)
             lexical.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
