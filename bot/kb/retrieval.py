@@ -50,6 +50,11 @@ POINTER_CHECK_S = 5.0
 #: engine calls right after searching the same question.  Small on purpose: it serves that second
 #: look (and the few searches one answer makes), not repeated questions.
 QUERY_CACHE = 64
+#: The dense search fetches this many times ``candidates`` and keeps ``candidates`` of each
+#: language (see :func:`_per_language`): fusion ranks each language's passages apart, and with a
+#: corpus mostly in the asker's language its weak same-language matches filled the list, so the
+#: other language's passages (cosine 0.10-0.30) got no dense rank at all.
+DENSE_OVERFETCH = 3
 #: Memory a snapshot may spend on dense per-token BM25 columns (4 bytes a chunk each), so a big
 #: corpus keeps fewer of them rather than more memory.
 COLUMN_CACHE_BYTES = 32 * 2**20
@@ -327,11 +332,12 @@ class Retriever:
                 raise store.store_error(again, self.settings) from again
         # Positions are those of ``index``, the snapshot this search ranks in; after a reload the
         # chunks both indexes share (content-hash ids) keep their scores for this one question.
-        return {
+        scores = {
             index.position[cid]: 1.0 - dist
             for cid, dist in zip(got["ids"][0], got["distances"][0])
             if cid in index.position
         }
+        return _per_language(index, scores, self.settings.candidates)
 
     def _check_pointer(self, index: Index) -> None:
         """Notice an ingest by another process, which flips the pointer without telling us (the
@@ -346,7 +352,7 @@ class Retriever:
             self._recover(index)
 
     def _query(self, index: Index, vector: Any) -> dict[str, Any]:
-        n = min(self.settings.candidates, len(index.ids))
+        n = min(self.settings.candidates * DENSE_OVERFETCH, len(index.ids))
         if n == 0:
             return {"ids": [[]], "distances": [[]]}
         return index.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
@@ -416,6 +422,18 @@ def _script(lang: str) -> str:
     """English, or not: the glossary ("mul") ranks with the Chinese, not as a third language
     whose best row would get first-rank credit for every question."""
     return "en" if lang == "en" else "zh"
+
+
+def _per_language(index: Index, ranking: dict[int, float], n: int) -> dict[int, float]:
+    """The best ``n`` passages of each language (as :func:`_ranks` groups them) of a ranking."""
+    seen: Counter[str] = Counter()
+    kept = {}
+    for i in sorted(ranking, key=lambda i: -ranking[i]):
+        lang = _script(index.metas[i].get("lang", ""))
+        if seen[lang] < n:
+            seen[lang] += 1
+            kept[i] = ranking[i]
+    return kept
 
 
 def _ranks(index: Index, ranking: dict[int, float]) -> dict[int, int]:

@@ -564,3 +564,28 @@ def test_a_glossary_term_counts_once_however_many_forms_it_has(retriever):
     assert synonyms == [(("基差", "交易"),)]  # one group; the longer English form only adds modifiers
     hits = retriever.search("who warned about the basis trade", 5, mode="bm25")
     assert any(h.section.endswith("Warnings from central banks and global bodies") for h in hits)
+
+
+def test_dense_keeps_the_nearest_passages_of_each_language(retriever):
+    """Fusion ranks each language apart, so the dense list must hold the other language too: an
+    English question's nearest Chinese passages (cosine 0.1-0.3) ranked below every English one and
+    fell off a list cut globally, leaving them no dense rank at all."""
+    import numpy as np
+
+    from bot.kb.embeddings import encode
+    from bot.kb.retrieval import Retriever, _script
+
+    settings = retriever.settings.model_copy(update={"candidates": 5})
+    small = Retriever(settings, retriever.model, retriever.glossary, retriever.dictionary, retriever.frequency)
+    index = small.index
+    question = "what did bessent say about the treasury selloff?"
+    stored = index.collection.get(include=["embeddings"])
+    vectors = np.asarray(stored["embeddings"], dtype=np.float32)
+    vector = np.asarray(encode(small.model, [question])[0], dtype=np.float32)
+    cosine = dict(zip((index.position[c] for c in stored["ids"]), vectors @ vector / np.linalg.norm(vectors, axis=1)))
+    by_script = {}
+    for i in sorted(cosine, key=lambda i: -cosine[i]):
+        by_script.setdefault(_script(index.metas[i]["lang"]), []).append(i)
+    dense = small._dense(index, question)
+    assert set(dense) == set(by_script["en"][:5]) | set(by_script["zh"][:5])
+    assert set(by_script["zh"][:5]) - set(sorted(cosine, key=lambda i: -cosine[i])[:5])  # a global cut drops some
