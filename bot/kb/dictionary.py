@@ -109,6 +109,34 @@ class Dictionary:
         return groups
 
 
+#: Market chat's abbreviations with the words they stand for, which CC-CEDICT glosses ("basis
+#: point" 基点, "year on year" 同比, "Dow Jones" 道琼斯) and documents write out.  Standard usage,
+#: not any document's vocabulary; a glossary term that matches the abbreviation wins.
+ABBREVIATIONS = {
+    "bp": "basis point", "bps": "basis points", "bips": "basis points", "yoy": "year on year",
+    "qe": "quantitative easing", "qt": "quantitative tightening", "fx": "foreign exchange",
+    "dow": "Dow Jones", "spx": "S&P 500", "ndx": "Nasdaq 100", "tsy": "Treasury", "tsys": "Treasuries",
+    "ust": "Treasury", "usts": "Treasuries", "fomc": "Federal Open Market Committee",
+    "ffr": "federal funds rate", "boj": "Bank of Japan", "pboc": "People's Bank of China",
+    "ecb": "European Central Bank", "boe": "Bank of England", "jgb": "Japanese government bond",
+    "jgbs": "Japanese government bonds", "gdp": "gross domestic product", "imf": "International Monetary Fund",
+    "ipo": "initial public offering", "etf": "exchange traded fund", "etfs": "exchange traded funds",
+    "ytd": "year to date", "mbs": "mortgage-backed securities",
+}
+
+
+@lru_cache(maxsize=1)
+def _abbreviation_tokens() -> dict[str, str]:
+    """:data:`ABBREVIATIONS` keyed by each abbreviation's BM25 token ("jgbs" stems to "jgb")."""
+    return {tokenize(short)[0]: words for short, words in ABBREVIATIONS.items()}
+
+
+def spelled_out(tokens: Sequence[str]) -> dict[str, str]:
+    """The abbreviations among a question's BM25 tokens, with the words each stands for."""
+    table = _abbreviation_tokens()
+    return {t: table[t] for t in tokens if t in table}
+
+
 _TENOR = re.compile(r"(?<![\d.])(\d{1,2})[- ]?year\b")
 #: Chat shorthand for a tenor: "10yr", "7y", "2 yr" (a number of at most two digits).
 _SHORT_TENOR = re.compile(r"(?<![\w.,$])(\d{1,2}) ?(?:yr|y)\b", re.IGNORECASE)

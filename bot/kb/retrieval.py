@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.errors import InputError
 from bot.kb import store
-from bot.kb.dictionary import Dictionary, Group, calendar, shorthand
+from bot.kb.dictionary import Dictionary, Group, calendar, shorthand, spelled_out
 from bot.kb.dictionary import load as load_dictionary
 from bot.kb.embeddings import encode, load_model
 from bot.kb.frequency import Frequency
@@ -293,6 +293,7 @@ class Retriever:
                 for form in _typed_forms(term):
                     rest = rest.replace(form, " ")
             groups += dictionary.bridge(rest, index.idf.__contains__, TRANSLATION_WEIGHT)
+            groups += _abbreviations(index, dictionary, own, covered)
         return groups
 
     def _on_topic(self, index: Index, query: list[Group], dense: dict[int, float], lexical: dict[int, float]) -> bool:
@@ -509,6 +510,24 @@ def _synonyms(term: Term, question: str, own: tuple[str, ...], covered: tuple[st
             alternatives.append(rest)
     shortest = tuple(a for a in alternatives if not any(set(b) < set(a) for b in alternatives))
     return (1.0, shortest, covered) if shortest else None
+
+
+def _abbreviations(index: Index, dictionary: Dictionary, own: tuple[str, ...], covered: tuple[str, ...]) -> list[Group]:
+    """An abbreviation the glossary does not cover ("bps", "boj") as one group of translations:
+    the words it stands for, and what CC-CEDICT glosses with all of them ("basis point" 基点; not
+    "quantitative" 量化 and "tightening" 紧缩 apart, which as two groups outweighed the rest of
+    "the monthly cap on treasury runoff at the start of QT").  Not extra question words: their
+    unknown words lowered the gate's coverage."""
+    known = index.idf.__contains__
+    groups: list[Group] = []
+    for short, words in spelled_out(own).items():
+        if short in covered:
+            continue
+        phrase = tuple(tokenize(words))
+        alternatives = {a for a in (phrase, *dictionary._segmented(phrase)) if a and all(map(known, a))}
+        if alternatives:
+            groups.append((TRANSLATION_WEIGHT, tuple(sorted(alternatives)), (short,)))
+    return groups
 
 
 @lru_cache(maxsize=4096)

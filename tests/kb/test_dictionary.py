@@ -225,3 +225,14 @@ def test_a_tenor_in_chinese_numerals_is_written_in_digits():
 def test_a_chinese_numeral_tenor_reaches_the_tenor_group(retriever):
     groups = retriever.query_groups("十年期美债收益率涨到多少")
     assert any(("10", "year") in alternatives for _, alternatives, _ in groups), groups
+
+
+def test_chat_abbreviations_are_spelled_out_by_their_token():
+    # the table is keyed as questions are tokenised ("75bps" is 75 and bps), each spelling its own
+    assert dictionary.spelled_out(tokenize("how many bps did 10y JGBs move, per the BoJ?")) == {
+        "bps": "basis points",
+        "jgbs": "Japanese government bonds",
+        "boj": "Bank of Japan",
+    }
+    assert dictionary.spelled_out(tokenize("fed went 75bps")) == {"bps": "basis points"}
+    assert dictionary.spelled_out(tokenize("the baseball score")) == {}

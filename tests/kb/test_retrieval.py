@@ -589,3 +589,35 @@ def test_dense_keeps_the_nearest_passages_of_each_language(retriever):
     dense = small._dense(index, question)
     assert set(dense) == set(by_script["en"][:5]) | set(by_script["zh"][:5])
     assert set(by_script["zh"][:5]) - set(sorted(cosine, key=lambda i: -cosine[i])[:5])  # a global cut drops some
+
+
+BASIS_POINT_DOC = """---
+title: "升息"
+lang: zh-Hant
+source: "test"
+date: 2022-06-16
+license: CC-BY-4.0
+---
+
+# 升息
+
+## 六月
+
+聯準會宣布升息75個基點，為1994年以來最大幅度。
+
+## 市場
+
+股市當天收高，交易商的報價也很分散。
+"""
+
+
+def test_a_chat_abbreviation_reaches_a_chinese_passage_through_its_words(make_settings, model, tmp_path):
+    # "bps" is in no dictionary; "basis points" is, as 基点: one group that stands for "bps", so
+    # the gate's coverage counts "bps" as known rather than "basis" and "points" as unknown
+    retriever = _tiny_retriever(make_settings, model, tmp_path / "bps", {"zh.md": BASIS_POINT_DOC})
+    question = "how many bps did the fed hike"
+    query = retriever._build_query(retriever.index, retriever.glossary, retriever.dictionary, question)
+    assert [g for g in query if g[2] == ("bps",) and ("基点",) in g[1]]
+    assert not [g for g in query if g[2] in (("basi",), ("point",))]
+    hits = retriever.lexical_search(question, 2)
+    assert hits and "75個基點" in hits[0].text
