@@ -40,6 +40,9 @@ _LEADING = re.compile(r"^(to be |to |a |an |the )")
 #: English phrases whose segmented headwords a :class:`Dictionary` keeps ("rate" glosses
 #: hundreds of headwords; segmenting them again for every question was most of a translation).
 HEADWORD_CACHE = 4096
+#: Weight of a headword whose multi-word gloss ends in the English word ("earnings yield" for
+#: "yield"), relative to an exact gloss.
+HEAD_WEIGHT = 0.5
 
 
 #: One query term for BM25: its weight, the alternatives (each a tuple of BM25 tokens) of
@@ -53,6 +56,8 @@ class Dictionary:
 
     zh_to_en: dict[str, tuple[tuple[str, ...], ...]]
     en_to_zh: dict[tuple[str, ...], tuple[str, ...]]
+    #: Headwords by the last word of their multi-word glosses ("earnings yield" 收益率 under "yield").
+    en_heads: dict[str, tuple[str, ...]]
     #: ``chinese(phrase)`` as BM25 token tuples, memoised per phrase (bounded, thread-safe).
     _segmented: Callable[[tuple[str, ...]], frozenset[tuple[str, ...]]] = field(
         init=False, repr=False, compare=False
@@ -63,6 +68,11 @@ class Dictionary:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_segmented", lru_cache(maxsize=HEADWORD_CACHE)(self._segment))
         object.__setattr__(self, "_senses", lru_cache(maxsize=HEADWORD_CACHE)(self.english))
+        object.__setattr__(self, "_headed", lru_cache(maxsize=HEADWORD_CACHE)(self._head_segment))
+
+    def _head_segment(self, word: str) -> frozenset[tuple[str, ...]]:
+        """The headwords whose multi-word gloss ends in ``word``, as BM25 tokens."""
+        return frozenset(a for a in (tuple(tokenize(h)) for h in self.en_heads.get(word, ())) if a)
 
     def _segment(self, phrase: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
         """The headwords glossed with ``phrase``, each as the BM25 tokens of a question."""
@@ -97,6 +107,10 @@ class Dictionary:
                 if alternatives:
                     taken[start : start + n] = [True] * n
                     groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), phrase))
+                if n == 1 and HEAD_WEIGHT:  # not inside a longer phrase (see the continue above)
+                    heads = {a for a in self._headed(phrase[0]) if all(map(known, a))} - alternatives
+                    if heads:
+                        groups.append((HEAD_WEIGHT * weight / math.sqrt(len(heads)), tuple(sorted(heads)), phrase))
         chinese = [t for t in dict.fromkeys(tokens) if len(t) > 1 and not t.isascii()]
         translated: list[str] = []
         for word in sorted(chinese, key=len, reverse=True):
@@ -323,17 +337,23 @@ def parse(text: str) -> Dictionary:
             tokens = tuple([stems[w] for w in words])
             zh[word][tokens] = None
             en[tokens][word] = None
+    heads: dict[str, dict[str, None]] = defaultdict(dict)
+    for phrase, words in en.items():
+        if len(phrase) > 1:
+            heads[phrase[-1]].update(words)
     return Dictionary(
         zh_to_en={w: tuple(senses) for w, senses in zh.items()},
         en_to_zh={p: tuple(words) for p, words in en.items()},
+        en_heads={w: tuple(words) for w, words in heads.items()},
     )
 
 
 #: Bump when :func:`parse` changes what it keeps, so cached parses are redone.
 #: 2: hyphenated glosses as their parts (tokens.english_words); 3: "Japanese yen" is a
 #: translation (only Japanese and Korean variant and surname notes are not); 4: "a or b" is two
-#: senses (:func:`either`); 5: an acronym in parentheses is a sense (:func:`acronyms`).
-PARSE_VERSION = 5
+#: senses (:func:`either`); 5: an acronym in parentheses is a sense (:func:`acronyms`); 6: headwords
+#: by the last word of their glosses (``en_heads``).
+PARSE_VERSION = 6
 
 
 @lru_cache(maxsize=4)
@@ -347,11 +367,11 @@ def load(cache_dir: Path | None = None) -> Dictionary:
     if cache_dir is None:
         return parse(cedict.text())
 
-    def build() -> tuple[dict, dict]:
+    def build() -> tuple[dict, dict, dict]:
         parsed = parse(cedict.text())
-        return parsed.zh_to_en, parsed.en_to_zh
+        return parsed.zh_to_en, parsed.en_to_zh, parsed.en_heads
 
     # the senses are BM25 tokens: a cache is good for one tokenizer (tokens.fingerprint)
     key = f"{cedict.version()}-p{PARSE_VERSION}-t{fingerprint()}"
-    zh_to_en, en_to_zh = cached(cache_dir, "cedict", key, build, lambda d: isinstance(d, tuple) and len(d) == 2)
-    return Dictionary(zh_to_en=zh_to_en, en_to_zh=en_to_zh)
+    zh_to_en, en_to_zh, en_heads = cached(cache_dir, "cedict", key, build, lambda d: isinstance(d, tuple) and len(d) == 3)
+    return Dictionary(zh_to_en=zh_to_en, en_to_zh=en_to_zh, en_heads=en_heads)

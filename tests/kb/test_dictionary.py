@@ -168,17 +168,19 @@ def _unmemoised_bridge_alternatives(d, phrase, known):
     """What bridge offers for an English phrase, segmenting the headwords afresh."""
     from bot.kb.tokens import tokenize
 
-    return {a for a in (tuple(tokenize(h)) for h in d.chinese(phrase)) if a and all(known(t) for t in a)}
+    heads = d.en_heads.get(phrase[0], ()) if len(phrase) == 1 else ()  # by the last word of a gloss
+    return {a for a in (tuple(tokenize(h)) for h in (*d.chinese(phrase), *heads)) if a and all(known(t) for t in a)}
 
 
 def test_memoised_translation_equals_a_fresh_one_and_is_bounded(monkeypatch):
     monkeypatch.setattr(dictionary, "HEADWORD_CACHE", 2)
     full = dictionary.load()
-    d = dictionary.Dictionary(zh_to_en=full.zh_to_en, en_to_zh=full.en_to_zh)  # memos sized now
+    d = dictionary.Dictionary(zh_to_en=full.zh_to_en, en_to_zh=full.en_to_zh, en_heads=full.en_heads)  # memos sized now
     known = {"止损", "拍卖", "上限", "利率", "率", "速率", "hedg", "fund"}.__contains__
     text = "some funds hit their stop-loss limits at the auction; the rate rose. 對沖基金"
     first = d.bridge(text, known)
-    assert d._segmented.cache_info().currsize <= 2 and d._senses.cache_info().currsize <= 2
+    memos = (d._segmented, d._senses, d._headed)
+    assert all(memo.cache_info().currsize <= 2 for memo in memos)
     assert d.bridge(text, known) == first  # served partly from the memo, partly afresh
     for phrase in (("stop-loss",), ("auction",), ("rate",)):
         expected = _unmemoised_bridge_alternatives(d, phrase, known)
@@ -236,3 +238,16 @@ def test_chat_abbreviations_are_spelled_out_by_their_token():
     }
     assert dictionary.spelled_out(tokenize("fed went 75bps")) == {"bps": "basis points"}
     assert dictionary.spelled_out(tokenize("the baseball score")) == {}
+
+
+def test_bridge_reaches_a_headword_by_the_last_word_of_its_gloss():
+    # CC-CEDICT glosses 收益率 "earnings yield", never "yield" alone (that is 让, "to yield"): the
+    # last word of a multi-word gloss names the thing, at HEAD_WEIGHT of an exact gloss
+    d = dictionary.load()
+    known = {"让", "收益", "收益率", "低头"}.__contains__
+    groups = d.bridge("treasury yields", known)
+    exact = [g for g in groups if ("让",) in g[1]]
+    head = [g for g in groups if ("收益", "收益率") in g[1]]
+    assert exact and exact[0][2] == ("yield",)
+    assert head and head[0][2] == ("yield",) and head[0][0] == pytest.approx(dictionary.HEAD_WEIGHT)
+    assert not [g for g in head if ("让",) in g[1]]  # an exact sense is not counted twice
