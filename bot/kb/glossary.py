@@ -157,7 +157,8 @@ class Glossary:
         only adds modifiers)."""
         folded = match_form(text)
         forms = [(form, match_form(form)) for form in term.all_forms]
-        written = [matched for _, matched in forms if matched in folded]
+        # as typed in any of its ways: "selloff" writes "sell-off" (its parts are no synonym of it)
+        written = [matched for form, matched in forms if any(v in folded for v in variants(form))]
         return tuple(dict.fromkeys(form for form, matched in forms if not any(w in matched for w in written)))
 
     def define(self, query: str) -> Term | None:

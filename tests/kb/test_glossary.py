@@ -97,5 +97,8 @@ def test_a_compound_matches_however_it_is_typed() -> None:
         assert g.matches(text), text
     (ctd,) = g.matches("cheapest to deliver?")
     assert "cheapest-to-deliver" not in g.other_forms(ctd, "cheapest to deliver?")  # already typed, just spaced
+    # typed joined, it is written too: "sell off" would have been a synonym summed beside "selloff"
+    (selloff,) = g.matches("what did bessent say about the treasury selloff?")
+    assert g.other_forms(selloff, "what did bessent say about the treasury selloff?") == ("拋售", "抛售")
     assert g.define("cheapest to deliver").zh_hant == ("最便宜可交割債券",)
     assert not g.matches("sell offers")  # still whole words
