@@ -86,6 +86,10 @@ class Dictionary:
         """Simplified headwords whose gloss is exactly this stemmed English phrase."""
         return self.en_to_zh.get(phrase, ())
 
+    def chinese_tokens(self, phrase: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+        """:meth:`chinese` as the BM25 tokens of each headword (memoised)."""
+        return self._segmented(phrase)
+
     def bridge(self, text: str, known: Callable[[str], bool], weight: float = 1.0) -> list[Group]:
         """Other-language alternatives for the terms of ``text`` (a question), for BM25.
 
@@ -141,7 +145,7 @@ ABBREVIATIONS = {
 
 @lru_cache(maxsize=1)
 def _abbreviation_tokens() -> dict[str, str]:
-    """:data:`ABBREVIATIONS` keyed by each abbreviation's BM25 token ("jgbs" stems to "jgb")."""
+    """:data:`ABBREVIATIONS` keyed by each abbreviation's BM25 token, as questions are tokenised."""
     return {tokenize(short)[0]: words for short, words in ABBREVIATIONS.items()}
 
 

@@ -523,8 +523,8 @@ def _abbreviations(index: Index, dictionary: Dictionary, own: tuple[str, ...], c
     for short, words in spelled_out(own).items():
         if short in covered:
             continue
-        phrase = tuple(tokenize(words))
-        alternatives = {a for a in (phrase, *dictionary._segmented(phrase)) if a and all(map(known, a))}
+        phrase = form_tokens(words)
+        alternatives = {a for a in (phrase, *dictionary.chinese_tokens(phrase)) if a and all(map(known, a))}
         if alternatives:
             groups.append((TRANSLATION_WEIGHT, tuple(sorted(alternatives)), (short,)))
     return groups
