@@ -72,11 +72,11 @@ class Dictionary:
 
     def _head_segment(self, word: str) -> frozenset[tuple[str, ...]]:
         """The headwords whose multi-word gloss ends in ``word``, as BM25 tokens."""
-        return frozenset(a for a in (tuple(tokenize(h)) for h in self.en_heads.get(word, ())) if a)
+        return _question_tokens(self.en_heads.get(word, ()))
 
     def _segment(self, phrase: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
         """The headwords glossed with ``phrase``, each as the BM25 tokens of a question."""
-        return frozenset(a for a in (tuple(tokenize(h)) for h in self.chinese(phrase)) if a)
+        return _question_tokens(self.chinese(phrase))
 
     def english(self, word: str) -> tuple[tuple[str, ...], ...]:
         """English senses of a Chinese word (any script), as stemmed token tuples."""
@@ -125,6 +125,11 @@ class Dictionary:
                 translated.append(word)
                 groups.append((weight / math.sqrt(len(alternatives)), tuple(sorted(alternatives)), (word,)))
         return groups
+
+
+def _question_tokens(headwords: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """Headwords as the BM25 tokens a question would give them (those that give any)."""
+    return frozenset(a for a in (tuple(tokenize(h)) for h in headwords) if a)
 
 
 #: Market chat's abbreviations with the words they stand for, which CC-CEDICT glosses ("basis

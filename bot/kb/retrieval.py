@@ -426,15 +426,9 @@ def _script(lang: str) -> str:
 
 
 def _per_language(index: Index, ranking: dict[int, float], n: int) -> dict[int, float]:
-    """The best ``n`` passages of each language (as :func:`_ranks` groups them) of a ranking."""
-    seen: Counter[str] = Counter()
-    kept = {}
-    for i in sorted(ranking, key=lambda i: -ranking[i]):
-        lang = _script(index.metas[i].get("lang", ""))
-        if seen[lang] < n:
-            seen[lang] += 1
-            kept[i] = ranking[i]
-    return kept
+    """The best ``n`` passages of each language of a ranking, by the ranks fusion gives them."""
+    ranks = _ranks(index, ranking)
+    return {i: score for i, score in ranking.items() if ranks[i] < n}
 
 
 def _ranks(index: Index, ranking: dict[int, float]) -> dict[int, int]:
